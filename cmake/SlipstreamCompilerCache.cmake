@@ -1,0 +1,10 @@
+# Use ccache when it is installed (the CI keeps its cache under ~/.cache/ccache).
+find_program(SLIPSTREAM_CCACHE ccache)
+if(SLIPSTREAM_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${SLIPSTREAM_CCACHE}")
+  set(SLIPSTREAM_CCACHE_NOTE "ccache (${SLIPSTREAM_CCACHE})")
+elseif(CMAKE_CXX_COMPILER_LAUNCHER)
+  set(SLIPSTREAM_CCACHE_NOTE "${CMAKE_CXX_COMPILER_LAUNCHER}")
+else()
+  set(SLIPSTREAM_CCACHE_NOTE "none (install ccache for faster rebuilds)")
+endif()

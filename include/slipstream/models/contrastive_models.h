@@ -1,0 +1,87 @@
+// The pre-training models of SLIP's models.py: CLIP (image + text towers, projections, logit
+// scale), SimCLR (image tower + projection MLP on two views) and SLIP (both). Their state dicts use
+// SLIP's names: visual.*, image_projection, text_projection, token_embedding, positional_embedding,
+// transformer.*, ln_final, logit_scale, image_mlp.*.
+#pragma once
+#include <torch/nn/module.h>
+
+#include <memory>
+
+#include "slipstream/models/model_config.h"
+#include "slipstream/models/simclr_head.h"
+#include "slipstream/models/text_transformer.h"
+#include "slipstream/models/vision_tower.h"
+
+namespace slipstream {
+
+// What a training step feeds a model; a model reads the fields its family needs.
+struct ModelInputs {
+  at::Tensor image;  // [B, 3, S, S] the CLIP view
+  at::Tensor text;   // [B, L] int64 token ids
+  at::Tensor aug1;   // [B, 3, S, S] first SimCLR view
+  at::Tensor aug2;   // [B, 3, S, S] second SimCLR view
+};
+
+// What the losses read; fields a family does not produce stay undefined.
+struct ModelOutputs {
+  at::Tensor image_embed;  // [B, embed_dim]
+  at::Tensor text_embed;   // [B, embed_dim]
+  at::Tensor aug1_embed;   // [B, ssl.emb_dim]
+  at::Tensor aug2_embed;   // [B, ssl.emb_dim]
+  at::Tensor logit_scale;  // [] exp(log-scale), as SLIP's forward returns it
+};
+
+class ContrastiveModelImpl : public torch::nn::Module {
+ public:
+  explicit ContrastiveModelImpl(ModelConfig config);
+  virtual ModelOutputs forward(const ModelInputs& inputs) = 0;
+  const ModelConfig& config() const { return config_; }
+  VisionTower visual() const { return visual_; }
+
+ protected:
+  ModelConfig config_;
+  VisionTower visual_;  // registered as "visual"
+};
+using ContrastiveModel = std::shared_ptr<ContrastiveModelImpl>;
+
+// Builds the image tower a vision config describes (VisionTransformer or ModifiedResNet).
+VisionTower make_vision_tower(const VisionConfig& config);
+
+class ClipModelImpl : public ContrastiveModelImpl {
+ public:
+  explicit ClipModelImpl(const ModelConfig& config);
+  ModelOutputs forward(const ModelInputs& inputs) override;  // needs image, text
+  at::Tensor encode_image(const at::Tensor& images);  // [B, 3, S, S] -> [B, E], not normalised
+  at::Tensor encode_text(const at::Tensor& tokens);   // [B, L] -> [B, E], not normalised
+  // Keeps the temperature in SLIP's range after an optimizer step: log-scale in [0, ln 100].
+  void clamp_logit_scale(double low = 0.0, double high = 4.605170185988092);
+
+  TextTransformer text() const { return text_; }
+  at::Tensor image_projection;  // [vision width, E]
+  at::Tensor logit_scale;       // [] initialised to ln(1/0.07)
+
+ private:
+  // The text tower's parts are registered on this module directly (SLIP's flat names);
+  // text_ itself is not registered, so nothing is counted twice.
+  TextTransformer text_{nullptr};
+};
+
+class SimclrModelImpl : public ContrastiveModelImpl {
+ public:
+  explicit SimclrModelImpl(const ModelConfig& config);
+  ModelOutputs forward(const ModelInputs& inputs) override;  // needs aug1, aug2
+  SimclrHead image_mlp{nullptr};
+};
+
+class SlipModelImpl : public ClipModelImpl {
+ public:
+  explicit SlipModelImpl(const ModelConfig& config);
+  // Runs the image tower three times: aug1, aug2 (through image_mlp), then the CLIP view.
+  ModelOutputs forward(const ModelInputs& inputs) override;  // needs image, text, aug1, aug2
+  SimclrHead image_mlp{nullptr};
+};
+
+// Builds the model a config describes, with SLIP's initialisation.
+ContrastiveModel create_model(const ModelConfig& config);
+
+}  // namespace slipstream

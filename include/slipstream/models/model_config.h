@@ -1,0 +1,71 @@
+// The shape of a model: which towers, how wide and deep, and the heads on top.
+// Built-in shapes live in the registry; the same structure reads from configs/models/*.json.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace slipstream {
+
+// Image tower: a ViT (timm's VisionTransformer) or CLIP's modified ResNet.
+struct VisionConfig {
+  std::string type = "vit";  // "vit" | "modified_resnet"
+  int64_t image_size = 224;
+  // ViT
+  int64_t patch_size = 16;
+  int64_t width = 768;  // ViT embedding width; stem width (64) for the modified ResNet
+  int64_t depth = 12;
+  int64_t heads = 12;
+  double mlp_ratio = 4.0;
+  double drop_path = 0.0;     // stochastic depth rate at the last block (linear from 0), for finetuning
+  bool pre_norm = false;      // a LayerNorm before the blocks and no patch-embedding bias
+                              // (OpenAI CLIP ViTs; timm's `norm_pre`)
+  std::string activation = "gelu";  // "gelu" (timm) | "quick_gelu" (OpenAI CLIP ViTs)
+  double layer_norm_eps = 1e-6;     // timm's ViT; OpenAI CLIP ViTs use 1e-5
+  // modified ResNet
+  std::vector<int64_t> resnet_layers = {3, 4, 6, 3};
+  int64_t output_dim = 1024;  // attention-pool output width
+
+  // Width of the tower's pooled output (the input of the image projection and SSL head).
+  int64_t output_width() const { return type == "vit" ? width : output_dim; }
+};
+
+// Text tower: OpenAI CLIP's causal transformer pooled at the EOT token.
+struct TextConfig {
+  int64_t context_length = 77;
+  int64_t vocab_size = 49408;
+  int64_t width = 512;
+  int64_t heads = 8;
+  int64_t layers = 12;
+};
+
+// SimCLR projection MLP: vision width -> mlp_dim -> mlp_dim -> emb_dim.
+struct SslHeadConfig {
+  int64_t mlp_dim = 4096;
+  int64_t emb_dim = 256;
+};
+
+struct ModelConfig {
+  std::string name;              // e.g. "SLIP_VITB16"
+  std::string family = "clip";   // "clip" | "simclr" | "slip"
+  int64_t embed_dim = 512;       // joint image-text embedding
+  VisionConfig vision;
+  TextConfig text;
+  SslHeadConfig ssl;
+
+  bool has_text() const { return family == "clip" || family == "slip"; }
+  bool has_ssl_head() const { return family == "simclr" || family == "slip"; }
+};
+
+bool operator==(const ModelConfig& a, const ModelConfig& b);
+inline bool operator!=(const ModelConfig& a, const ModelConfig& b) { return !(a == b); }
+
+// Checks ranges and consistency; throws ConfigError naming the field.
+void validate(const ModelConfig& config);
+
+// JSON I/O. Unknown keys are errors (a typo must not silently fall back to a default).
+std::string to_json(const ModelConfig& config);
+ModelConfig model_config_from_json(const std::string& text, const std::string& source = "<json>");
+ModelConfig load_model_config(const std::string& path);
+
+}  // namespace slipstream

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test command: set-up (when needed), configure, build (Release, all cores, ccache) and ctest.
+# Its exit code is the verdict. The parity tests run first and their comparisons are printed.
+# Environment: SLIPSTREAM_BUILD_DIR (default build), SLIPSTREAM_VENV, CTEST_ARGS (extra ctest args).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+build="${SLIPSTREAM_BUILD_DIR:-build}"
+venv="${SLIPSTREAM_VENV:-$HOME/.cache/slipstream/venv}"
+
+bash scripts/setup.sh
+
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+export CCACHE_BASEDIR="$root"
+export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
+export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+command -v ccache >/dev/null && ccache --zero-stats >/dev/null
+
+echo "[test] configuring $build"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLIPSTREAM_PYTHON="$venv/bin/python" >"$build.configure.log" 2>&1 \
+  || { cat "$build.configure.log"; exit 1; }
+sed -n '/slipstream .* configuration/,/^-- $/p' "$build.configure.log"
+echo "[test] building with $(nproc) jobs"
+start=$(date +%s)
+cmake --build "$build" -j "$(nproc)"
+echo "[test] build took $(( $(date +%s) - start ))s"
+command -v ccache >/dev/null && ccache --show-stats 2>/dev/null | grep -E "Hits|Misses" | head -3 || true
+
+status=0
+echo "[test] parity against timm, open_clip and SLIP's formulas"
+(cd "$build" && ctest -L parity --output-on-failure --timeout 900 ${CTEST_ARGS:-}) || status=1
+grep -h '^\[parity\]' "$build/Testing/Temporary/LastTest.log" || true
+echo "[test] unit tests"
+(cd "$build" && ctest -LE parity --output-on-failure --timeout 600 ${CTEST_ARGS:-}) || status=1
+exit $status

@@ -1,0 +1,33 @@
+#include "slipstream/losses/slip_loss.h"
+
+#include "slipstream/core/error.h"
+
+namespace slipstream {
+
+SlipLoss::SlipLoss(double ssl_scale, double ssl_temperature, std::shared_ptr<const FeatureGather> gather,
+                   bool clip_gather_with_grad)
+    : clip_loss_(gather, clip_gather_with_grad), ssl_loss_(ssl_temperature, gather), ssl_scale_(ssl_scale) {}
+
+LossOutput SlipLoss::forward(const ModelOutputs& outputs) const {
+  LossOutput clip = clip_loss_.forward(outputs);
+  LossOutput ssl = ssl_loss_.forward(outputs);
+  LossOutput result;
+  result.loss = clip.loss + ssl_scale_ * ssl.loss;
+  result.metrics = clip.metrics;
+  result.metrics["ssl_loss"] = ssl.metrics.at("ssl_loss");
+  result.metrics["ssl_acc"] = ssl.metrics.at("ssl_acc");
+  result.metrics["loss"] = result.loss.detach();
+  return result;
+}
+
+std::unique_ptr<ContrastiveLoss> create_loss(const std::string& family, const LossOptions& options) {
+  if (family == "clip") return std::make_unique<ClipLoss>(options.gather, options.gather_with_grad);
+  if (family == "simclr") return std::make_unique<SimclrLoss>(options.ssl_temperature, options.gather);
+  if (family == "slip") {
+    return std::make_unique<SlipLoss>(options.ssl_scale, options.ssl_temperature, options.gather,
+                                      options.gather_with_grad);
+  }
+  throw ConfigError("no loss for model family '" + family + "' (expected clip, simclr or slip)");
+}
+
+}  // namespace slipstream

@@ -1,0 +1,164 @@
+#include "slipstream/models/model_config.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "slipstream/core/error.h"
+
+namespace slipstream {
+namespace {
+
+using nlohmann::json;
+
+json vision_json(const VisionConfig& v) {
+  json j = {{"type", v.type}, {"image_size", v.image_size}};
+  if (v.type == "vit") {
+    j.update({{"patch_size", v.patch_size}, {"width", v.width}, {"depth", v.depth}, {"heads", v.heads},
+              {"mlp_ratio", v.mlp_ratio}, {"drop_path", v.drop_path}, {"pre_norm", v.pre_norm},
+              {"activation", v.activation}, {"layer_norm_eps", v.layer_norm_eps}});
+  } else {
+    j.update({{"width", v.width}, {"heads", v.heads}, {"resnet_layers", v.resnet_layers},
+              {"output_dim", v.output_dim}});
+  }
+  return j;
+}
+
+// Reads `key` from `object` into `target` when present; every key read is remembered so that
+// unknown ones can be reported.
+class Reader {
+ public:
+  Reader(const json& object, std::string where) : object_(object), where_(std::move(where)) {
+    if (!object_.is_object()) throw ConfigError(where_ + ": expected a JSON object");
+  }
+  template <typename T>
+  void read(const char* key, T& target) {
+    known_.insert(key);
+    if (!object_.contains(key)) return;
+    try {
+      target = object_.at(key).get<T>();
+    } catch (const json::exception&) {
+      throw ConfigError(where_ + "." + key + ": has the wrong type (" + object_.at(key).dump() + ")");
+    }
+  }
+  const json& child(const char* key) {
+    known_.insert(key);
+    static const json empty = json::object();
+    return object_.contains(key) ? object_.at(key) : empty;
+  }
+  void reject_unknown() const {
+    for (const auto& item : object_.items()) {
+      if (!known_.count(item.key())) throw ConfigError(where_ + ": unknown key '" + item.key() + "'");
+    }
+  }
+
+ private:
+  const json& object_;
+  std::string where_;
+  std::set<std::string> known_;
+};
+
+void require(bool ok, const std::string& name, const std::string& field, const std::string& expectation) {
+  if (!ok) throw ConfigError("model config " + name + ": " + field + " " + expectation);
+}
+
+}  // namespace
+
+bool operator==(const ModelConfig& a, const ModelConfig& b) { return to_json(a) == to_json(b); }
+
+void validate(const ModelConfig& c) {
+  const std::string& n = c.name.empty() ? std::string("<unnamed>") : c.name;
+  require(c.family == "clip" || c.family == "simclr" || c.family == "slip", n, "family",
+          "must be clip, simclr or slip (got '" + c.family + "')");
+  require(c.embed_dim > 0, n, "embed_dim", "must be positive");
+  const VisionConfig& v = c.vision;
+  require(v.type == "vit" || v.type == "modified_resnet", n, "vision.type",
+          "must be vit or modified_resnet (got '" + v.type + "')");
+  require(v.image_size > 0 && v.width > 0 && v.heads > 0, n, "vision", "sizes must be positive");
+  if (v.type == "vit") {
+    require(v.patch_size > 0 && v.image_size % v.patch_size == 0, n, "vision.image_size",
+            "must be a multiple of patch_size");
+    require(v.depth > 0, n, "vision.depth", "must be positive");
+    require(v.width % v.heads == 0, n, "vision.width", "must be divisible by vision.heads");
+    require(v.mlp_ratio > 0, n, "vision.mlp_ratio", "must be positive");
+    require(v.drop_path >= 0 && v.drop_path < 1, n, "vision.drop_path", "must be in [0, 1)");
+    require(v.layer_norm_eps > 0, n, "vision.layer_norm_eps", "must be positive");
+    require(v.activation == "gelu" || v.activation == "quick_gelu", n, "vision.activation",
+            "must be gelu or quick_gelu (got '" + v.activation + "')");
+  } else {
+    require(v.resnet_layers.size() == 4, n, "vision.resnet_layers", "must list 4 stage depths");
+    require(v.image_size % 32 == 0, n, "vision.image_size", "must be a multiple of 32 for the modified ResNet");
+    require((v.width * 32) % v.heads == 0, n, "vision.heads", "must divide the attention-pool width (32 x width)");
+    require(v.output_dim > 0, n, "vision.output_dim", "must be positive");
+  }
+  if (c.has_text()) {
+    const TextConfig& t = c.text;
+    require(t.context_length > 0 && t.vocab_size > 0 && t.layers > 0, n, "text", "sizes must be positive");
+    require(t.width > 0 && t.heads > 0 && t.width % t.heads == 0, n, "text.width", "must be divisible by text.heads");
+  }
+  if (c.has_ssl_head()) require(c.ssl.mlp_dim > 0 && c.ssl.emb_dim > 0, n, "ssl", "sizes must be positive");
+}
+
+std::string to_json(const ModelConfig& c) {
+  json j = {{"name", c.name}, {"family", c.family}, {"embed_dim", c.embed_dim}, {"vision", vision_json(c.vision)}};
+  if (c.has_text()) {
+    j["text"] = {{"context_length", c.text.context_length}, {"vocab_size", c.text.vocab_size},
+                 {"width", c.text.width}, {"heads", c.text.heads}, {"layers", c.text.layers}};
+  }
+  if (c.has_ssl_head()) j["ssl"] = {{"mlp_dim", c.ssl.mlp_dim}, {"emb_dim", c.ssl.emb_dim}};
+  return j.dump(2);
+}
+
+ModelConfig model_config_from_json(const std::string& text, const std::string& source) {
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::exception& e) {
+    throw ConfigError(source + ": not valid JSON: " + e.what());
+  }
+  ModelConfig c;
+  Reader top(root, source);
+  top.read("name", c.name);
+  top.read("family", c.family);
+  top.read("embed_dim", c.embed_dim);
+  Reader vision(top.child("vision"), source + ":vision");
+  vision.read("type", c.vision.type);
+  vision.read("image_size", c.vision.image_size);
+  vision.read("patch_size", c.vision.patch_size);
+  vision.read("width", c.vision.width);
+  vision.read("depth", c.vision.depth);
+  vision.read("heads", c.vision.heads);
+  vision.read("mlp_ratio", c.vision.mlp_ratio);
+  vision.read("drop_path", c.vision.drop_path);
+  vision.read("pre_norm", c.vision.pre_norm);
+  vision.read("activation", c.vision.activation);
+  vision.read("layer_norm_eps", c.vision.layer_norm_eps);
+  vision.read("resnet_layers", c.vision.resnet_layers);
+  vision.read("output_dim", c.vision.output_dim);
+  vision.reject_unknown();
+  Reader text_reader(top.child("text"), source + ":text");
+  text_reader.read("context_length", c.text.context_length);
+  text_reader.read("vocab_size", c.text.vocab_size);
+  text_reader.read("width", c.text.width);
+  text_reader.read("heads", c.text.heads);
+  text_reader.read("layers", c.text.layers);
+  text_reader.reject_unknown();
+  Reader ssl(top.child("ssl"), source + ":ssl");
+  ssl.read("mlp_dim", c.ssl.mlp_dim);
+  ssl.read("emb_dim", c.ssl.emb_dim);
+  ssl.reject_unknown();
+  top.reject_unknown();
+  validate(c);
+  return c;
+}
+
+ModelConfig load_model_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw FileFormatError(path, "cannot open model config");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return model_config_from_json(buffer.str(), path);
+}
+
+}  // namespace slipstream

@@ -1,0 +1,62 @@
+// Model configs: JSON round trips, strictness about unknown keys and bad values, and the files
+// under configs/models agreeing with the registry.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "models/small_configs.h"
+#include "slipstream/core/error.h"
+#include "slipstream/models/registry.h"
+
+namespace slipstream {
+namespace {
+
+TEST(ModelConfig, JsonRoundTripsEveryRegisteredModel) {
+  for (const auto& name : registered_models()) {
+    const ModelConfig config = model_config(name);
+    EXPECT_EQ(model_config_from_json(to_json(config)), config) << name;
+  }
+}
+
+TEST(ModelConfig, ConfigFilesMatchTheRegistry) {
+  const std::filesystem::path folder = std::filesystem::path(SLIPSTREAM_SOURCE_DIR) / "configs" / "models";
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    if (entry.path().extension() != ".json") continue;
+    const ModelConfig from_file = load_model_config(entry.path().string());
+    EXPECT_EQ(from_file, model_config(from_file.name)) << entry.path();
+    EXPECT_EQ(entry.path().stem().string(), from_file.name);
+    ++files;
+  }
+  EXPECT_EQ(files, static_cast<int>(registered_models().size()));
+}
+
+TEST(ModelConfig, UnknownKeysAndBadValuesAreNamed) {
+  auto message_of = [](const std::string& json) {
+    try {
+      model_config_from_json(json, "cfg.json");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message_of(R"({"family":"clip","vision":{"widht":3}})").find("cfg.json:vision: unknown key 'widht'"),
+            std::string::npos);
+  EXPECT_NE(message_of(R"({"family":"dino"})").find("family must be clip, simclr or slip"), std::string::npos);
+  EXPECT_NE(message_of(R"({"vision":{"width":770}})").find("vision.width must be divisible by vision.heads"),
+            std::string::npos);
+  EXPECT_NE(message_of(R"({"vision":{"image_size":"big"}})").find("cfg.json:vision.image_size: has the wrong type"),
+            std::string::npos);
+  EXPECT_NE(message_of("{oops").find("cfg.json: not valid JSON"), std::string::npos);
+  EXPECT_NE(message_of(R"({"vision":{"activation":"relu"}})").find("vision.activation"), std::string::npos);
+}
+
+TEST(ModelConfig, CreateModelFromJsonPath) {
+  const std::string path =
+      (std::filesystem::path(SLIPSTREAM_SOURCE_DIR) / "configs" / "models" / "CLIP_VITT16.json").string();
+  EXPECT_EQ(resolve_model_config(path), model_config("CLIP_VITT16"));
+  EXPECT_THROW(resolve_model_config("/nonexistent/model.json"), FileFormatError);
+}
+
+}  // namespace
+}  // namespace slipstream

@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+"""Reference outputs for slipstream's parity tests, computed with the real Python packages.
+
+Every case builds a model with the package that defines it (timm's VisionTransformer, open_clip's
+TextTransformer and ModifiedResNet), perturbs every parameter and buffer so that no zero- or
+one-initialised tensor hides a naming or wiring mistake, runs fixed inputs through it and saves:
+
+  <case>.weights.safetensors   the state dict, with the package's own parameter names
+  <case>.io.safetensors        inputs, outputs, and gradients ("grad.<parameter>") of a fixed
+                               projection of the output, for the first and last blocks
+
+The losses are SLIP's formulas (facebookresearch/SLIP, losses.py, MIT licence) written out below
+with PyTorch, evaluated on fixed embeddings; their values, accuracies and input gradients are saved.
+A small SLIP model (SLIP's models.py composition over timm and open_clip parts) is also saved in
+SLIP's release-checkpoint format (.pt with a "module." prefix and an args namespace) for the
+converter test.
+
+The C++ tests (tests/parity/*.cpp) load these files and compare in fp32 on the CPU.
+Re-running is cheap: the outputs are kept while manifest.json matches this script and the
+package versions.
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import open_clip
+import timm
+from open_clip.modified_resnet import ModifiedResNet
+from open_clip.transformer import QuickGELU, TextTransformer, Transformer
+from safetensors.torch import save_file
+from timm.models.vision_transformer import VisionTransformer
+
+SOT, EOT = 49406, 49407
+
+
+def seed(value):
+    torch.manual_seed(value)
+
+
+def perturb_(module, scale=0.02):
+    """Adds noise to every saved floating tensor (the state dict: parameters and persistent buffers,
+    not derived ones such as a causal mask); BN running variances stay positive."""
+    with torch.no_grad():
+        for name, tensor in module.state_dict(keep_vars=True).items():
+            if not tensor.is_floating_point():
+                continue
+            if name.endswith("running_var"):
+                tensor.uniform_(0.5, 1.5)
+            elif name.endswith("running_mean"):
+                tensor.normal_(0.0, 0.1)
+            else:
+                tensor.add_(torch.randn_like(tensor) * scale)
+
+
+def save(out_dir, case, weights, io):
+    save_file({k: v.detach().contiguous().clone() for k, v in weights.items()},
+              os.path.join(out_dir, f"{case}.weights.safetensors"))
+    save_file({k: v.detach().contiguous().clone() for k, v in io.items()},
+              os.path.join(out_dir, f"{case}.io.safetensors"))
+
+
+def output_gradients(module, output, prefixes, generator_seed):
+    """Backpropagates sum(output * R) for a fixed R; returns grads of parameters under `prefixes`."""
+    torch.manual_seed(generator_seed)
+    projection = torch.randn_like(output) / math.sqrt(output.shape[-1])
+    module.zero_grad(set_to_none=True)
+    (output * projection).sum().backward()
+    grads = {"grad_projection": projection}
+    for name, param in module.named_parameters():
+        if any(name.startswith(p) for p in prefixes) and param.grad is not None:
+            grads[f"grad.{name}"] = param.grad
+    return grads
+
+
+def make_tokens(lengths, context=77, vocab=49408, seed_value=0):
+    """[B, 77] int64: SOT, random BPE ids, EOT at position length-1 (or the last slot), zero padding."""
+    g = torch.Generator().manual_seed(seed_value)
+    tokens = torch.zeros(len(lengths), context, dtype=torch.long)
+    for row, length in enumerate(lengths):
+        length = min(length, context)
+        tokens[row, 0] = SOT
+        tokens[row, 1:length - 1] = torch.randint(1, vocab - 2, (length - 2,), generator=g)
+        tokens[row, length - 1] = EOT
+    return tokens
+
+
+# ----------------------------------------------------------------------------------------------
+# Vision towers (timm)
+
+VIT_CASES = {
+    # case: (embed_dim, depth, heads, image size, extra timm kwargs)
+    "vit_s16": (384, 12, 12, 224, {}),           # SLIP's MoCo v3 ViT-S/16: 12 heads
+    "vit_b16": (768, 12, 12, 224, {}),           # vit_base_patch16_224
+    "vit_l16": (1024, 24, 16, 224, {}),          # vit_large_patch16_224
+    # OpenAI-style options (pre-norm, QuickGELU) on a small shape
+    "vit_small_prenorm_quickgelu": (64, 2, 4, 64, {"pre_norm": True, "act_layer": QuickGELU}),
+}
+
+
+def vit_case(out_dir, case, index):
+    width, depth, heads, image_size, extra = VIT_CASES[case]
+    seed(100 + index)
+    model = VisionTransformer(img_size=image_size, patch_size=16, embed_dim=width, depth=depth, num_heads=heads,
+                              num_classes=0, **extra)
+    perturb_(model)
+    model.eval()
+    images = torch.randn(2, 3, image_size, image_size)
+    output = model(images)
+    last = f"blocks.{depth - 1}."
+    grads = output_gradients(model, output, ["blocks.0.", last, "cls_token", "pos_embed", "norm."], 200 + index)
+    save(out_dir, case, model.state_dict(), {"input": images, "output": output, **grads})
+
+
+# ----------------------------------------------------------------------------------------------
+# Text tower (open_clip, OpenAI CLIP layout)
+
+def text_case(out_dir):
+    seed(300)
+    model = TextTransformer(context_length=77, vocab_size=49408, width=512, heads=8, layers=12, output_dim=512,
+                            act_layer=QuickGELU)
+    perturb_(model)
+    model.eval()
+    tokens = make_tokens([9, 77, 30], seed_value=1)
+    output = model(tokens)
+    grads = output_gradients(model, output,
+                             ["transformer.resblocks.0.", "transformer.resblocks.11.", "text_projection",
+                              "ln_final.", "positional_embedding"], 301)
+    save(out_dir, "text", model.state_dict(), {"input": tokens, "output": output, **grads})
+
+
+# ----------------------------------------------------------------------------------------------
+# CLIP's modified ResNet-50 (open_clip)
+
+def rn50_case(out_dir):
+    seed(400)
+    model = ModifiedResNet(layers=[3, 4, 6, 3], output_dim=1024, heads=32, image_size=224, width=64)
+    perturb_(model)
+    model.eval()
+    images = torch.randn(2, 3, 224, 224)
+    output = model(images)
+    grads = output_gradients(model, output, ["conv1.", "layer1.0.", "layer4.2.", "attnpool."], 401)
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    model.train()
+    with torch.no_grad():
+        output_train = model(images)  # batch statistics
+    save(out_dir, "rn50", weights, {"input": images, "output": output, "output_train": output_train, **grads})
+
+
+# ----------------------------------------------------------------------------------------------
+# SLIP's losses (facebookresearch/SLIP losses.py), single process: rank 0, no gather.
+
+def clip_loss(image_embed, text_embed, logit_scale, rank=0):
+    local_batch = image_embed.size(0)
+    labels = local_batch * rank + torch.arange(local_batch)
+    image_embed = F.normalize(image_embed, dim=-1, p=2)
+    text_embed = F.normalize(text_embed, dim=-1, p=2)
+    logits_per_image = logit_scale * image_embed @ text_embed.t()
+    logits_per_text = logit_scale * text_embed @ image_embed.t()
+    loss = (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2
+    with torch.no_grad():
+        acc = 100 * torch.argmax(logits_per_image, dim=-1).eq(labels).sum() / local_batch
+    return {"loss": loss, "clip_loss": loss, "clip_acc": acc}
+
+
+def simclr_loss(q_a, q_b, tau=0.1, rank=0):
+    q_a = F.normalize(q_a, dim=-1, p=2)
+    q_b = F.normalize(q_b, dim=-1, p=2)
+    local_batch = q_a.size(0)
+    k_a, k_b = q_a, q_b
+    labels = local_batch * rank + torch.arange(local_batch)
+    masks = F.one_hot(labels, local_batch) * 1e9
+    logits_aa = torch.matmul(q_a, k_a.transpose(0, 1)) / tau - masks
+    logits_bb = torch.matmul(q_b, k_b.transpose(0, 1)) / tau - masks
+    logits_ab = torch.matmul(q_a, k_b.transpose(0, 1)) / tau
+    logits_ba = torch.matmul(q_b, k_a.transpose(0, 1)) / tau
+    loss_a = F.cross_entropy(torch.cat([logits_ab, logits_aa], dim=1), labels)
+    loss_b = F.cross_entropy(torch.cat([logits_ba, logits_bb], dim=1), labels)
+    loss = (loss_a + loss_b) / 2
+    with torch.no_grad():
+        pred = torch.argmax(torch.cat([logits_ab, logits_aa], dim=1), dim=-1)
+        acc = 100 * pred.eq(labels).sum() / local_batch
+    return {"loss": loss, "ssl_loss": loss, "ssl_acc": acc}
+
+
+def slip_loss(outputs, ssl_scale=1.0, tau=0.1):
+    c = clip_loss(outputs["image_embed"], outputs["text_embed"], outputs["logit_scale"])
+    s = simclr_loss(outputs["aug1_embed"], outputs["aug2_embed"], tau)
+    return {"loss": c["clip_loss"] + ssl_scale * s["ssl_loss"], "clip_loss": c["clip_loss"],
+            "clip_acc": c["clip_acc"], "ssl_loss": s["ssl_loss"], "ssl_acc": s["ssl_acc"]}
+
+
+def loss_case(out_dir):
+    seed(500)
+    batch, embed, ssl = 8, 512, 256
+    # Correlated pairs so that accuracies are neither 0 nor 100.
+    image = torch.randn(batch, embed)
+    text = image + 1.5 * torch.randn(batch, embed)
+    aug1 = torch.randn(batch, ssl)
+    aug2 = aug1 + 1.2 * torch.randn(batch, ssl)
+    log_scale = torch.tensor(math.log(1 / 0.07))
+    io = {"image_embed": image, "text_embed": text, "aug1_embed": aug1, "aug2_embed": aug2, "log_scale": log_scale}
+    for name, fn in [("clip", lambda t: clip_loss(t["image_embed"], t["text_embed"], t["log_scale"].exp())),
+                     ("simclr", lambda t: simclr_loss(t["aug1_embed"], t["aug2_embed"])),
+                     ("slip", lambda t: slip_loss({**t, "logit_scale": t["log_scale"].exp()}))]:
+        leaves = {k: v.clone().requires_grad_(True) for k, v in io.items()}
+        result = fn(leaves)
+        result["loss"].backward()
+        for key, value in result.items():
+            io[f"{name}.{key}"] = value.detach().float()
+        for key, leaf in leaves.items():
+            if leaf.grad is not None:
+                io[f"{name}.grad.{key}"] = leaf.grad
+    save_file({k: v.detach().contiguous().clone() for k, v in io.items()}, os.path.join(out_dir, "losses.io.safetensors"))
+
+
+# ----------------------------------------------------------------------------------------------
+# A small SLIP model as SLIP's models.py composes it (CLIP text tower attributes at the top level,
+# `visual` = timm ViT, `image_mlp` = the SimCLR MLP), trained one step's forward/backward.
+
+class SlipReference(nn.Module):
+    def __init__(self, vision_model, vision_width, embed_dim, context_length, vocab_size, width, heads, layers,
+                 ssl_mlp_dim, ssl_emb_dim):
+        super().__init__()
+        self.context_length = context_length
+        self.visual = vision_model
+        self.transformer = Transformer(width=width, layers=layers, heads=heads, act_layer=QuickGELU)
+        self.token_embedding = nn.Embedding(vocab_size, width)
+        self.positional_embedding = nn.Parameter(torch.empty(context_length, width))
+        self.ln_final = nn.LayerNorm(width)
+        self.image_projection = nn.Parameter(torch.empty(vision_width, embed_dim))
+        self.text_projection = nn.Parameter(torch.empty(width, embed_dim))
+        self.logit_scale = nn.Parameter(torch.ones([]) * math.log(1 / 0.07))
+        self.image_mlp = nn.Sequential(OrderedDict([
+            ("layer1", nn.Linear(vision_width, ssl_mlp_dim)), ("bn1", nn.BatchNorm1d(ssl_mlp_dim)),
+            ("relu1", nn.ReLU(inplace=True)), ("layer2", nn.Linear(ssl_mlp_dim, ssl_mlp_dim)),
+            ("bn2", nn.BatchNorm1d(ssl_mlp_dim)), ("relu2", nn.ReLU(inplace=True)),
+            ("layer3", nn.Linear(ssl_mlp_dim, ssl_emb_dim))]))
+        nn.init.normal_(self.token_embedding.weight, std=0.02)
+        nn.init.normal_(self.positional_embedding, std=0.01)
+        nn.init.normal_(self.image_projection, std=vision_width ** -0.5)
+        nn.init.normal_(self.text_projection, std=width ** -0.5)
+        mask = torch.empty(context_length, context_length).fill_(float("-inf")).triu_(1)
+        self.register_buffer("attn_mask", mask, persistent=False)
+
+    def encode_text(self, text):
+        x = self.token_embedding(text) + self.positional_embedding
+        x = self.transformer(x, attn_mask=self.attn_mask)
+        x = self.ln_final(x)
+        return x[torch.arange(x.shape[0]), text.argmax(dim=-1)] @ self.text_projection
+
+    def forward(self, image, text, aug1, aug2):
+        aug1_embed = self.image_mlp(self.visual(aug1))
+        aug2_embed = self.image_mlp(self.visual(aug2))
+        return {"image_embed": self.visual(image) @ self.image_projection, "text_embed": self.encode_text(text),
+                "logit_scale": self.logit_scale.exp(), "aug1_embed": aug1_embed, "aug2_embed": aug2_embed}
+
+
+SLIP_SMALL_CONFIG = {
+    "name": "SLIP_PARITY_SMALL", "family": "slip", "embed_dim": 32,
+    "vision": {"type": "vit", "image_size": 32, "patch_size": 16, "width": 48, "depth": 2, "heads": 4},
+    "text": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 4, "layers": 2},
+    "ssl": {"mlp_dim": 96, "emb_dim": 24},
+}
+
+
+def slip_small_case(out_dir):
+    c = SLIP_SMALL_CONFIG
+    seed(600)
+    vision = VisionTransformer(img_size=c["vision"]["image_size"], patch_size=16, embed_dim=c["vision"]["width"],
+                               depth=c["vision"]["depth"], num_heads=c["vision"]["heads"], num_classes=0)
+    model = SlipReference(vision, c["vision"]["width"], c["embed_dim"], 77, 49408, c["text"]["width"],
+                          c["text"]["heads"], c["text"]["layers"], c["ssl"]["mlp_dim"], c["ssl"]["emb_dim"])
+    perturb_(model)
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    model.train()
+    batch = 6
+    inputs = {"image": torch.randn(batch, 3, 32, 32), "aug1": torch.randn(batch, 3, 32, 32),
+              "aug2": torch.randn(batch, 3, 32, 32), "text": make_tokens([5, 12, 77, 20, 8, 40], seed_value=2)}
+    outputs = model(**inputs)
+    losses = slip_loss(outputs)
+    model.zero_grad(set_to_none=True)
+    losses["loss"].backward()
+    io = dict(inputs)
+    io.update({f"out.{k}": v for k, v in outputs.items()})
+    io.update({f"loss.{k}": v.float() for k, v in losses.items()})
+    io.update({f"grad.{n}": p.grad for n, p in model.named_parameters() if p.grad is not None})
+    io.update({f"after.{n}": b for n, b in model.named_buffers() if "running" in n})  # BN stats after the step
+    save(out_dir, "slip_small", weights, io)
+    with open(os.path.join(out_dir, "slip_small.json"), "w") as f:
+        json.dump(c, f, indent=2)
+    # The same weights as a SLIP release checkpoint (what scripts/convert_checkpoint.py reads).
+    args = argparse.Namespace(model="SLIP_PARITY_SMALL", ssl_mlp_dim=c["ssl"]["mlp_dim"],
+                              ssl_emb_dim=c["ssl"]["emb_dim"], ssl_scale=1.0, ssl_temp=0.1)
+    torch.save({"epoch": 1, "state_dict": OrderedDict(("module." + k, v) for k, v in weights.items()),
+                "best_acc1": 0.0, "args": args}, os.path.join(out_dir, "slip_small_release.pt"))
+
+
+# ----------------------------------------------------------------------------------------------
+
+def parameter_counts(out_dir):
+    counts = {}
+    model = open_clip.create_model("ViT-B-16", pretrained=None)
+    counts["open_clip_ViT-B-16"] = sum(p.numel() for p in model.parameters())
+    counts["open_clip_ViT-B-16_visual"] = sum(p.numel() for p in model.visual.parameters())
+    vit_b = VisionTransformer(patch_size=16, embed_dim=768, depth=12, num_heads=12, num_classes=0)
+    counts["timm_vit_base_patch16_224_no_head"] = sum(p.numel() for p in vit_b.parameters())
+    with open(os.path.join(out_dir, "parameter_counts.json"), "w") as f:
+        json.dump(counts, f, indent=2)
+
+
+def fingerprint():
+    with open(__file__, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return {"script": digest, "torch": torch.__version__, "timm": timm.__version__,
+            "open_clip": open_clip.__version__}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--source", help="repository root (unused; for the record)")
+    parser.add_argument("--force", action="store_true", help="regenerate even if manifest.json matches")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    manifest_path = os.path.join(args.out, "manifest.json")
+    expected = fingerprint()
+    if not args.force and os.path.exists(manifest_path):
+        with open(manifest_path) as f:
+            if json.load(f) == expected:
+                print(f"parity references up to date in {args.out} ({json.dumps(expected)})")
+                return 0
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    print(f"generating parity references with torch {torch.__version__}, timm {timm.__version__}, "
+          f"open_clip {open_clip.__version__} into {args.out}", flush=True)
+    for index, case in enumerate(VIT_CASES):
+        vit_case(args.out, case, index)
+        print(f"  {case}: timm VisionTransformer", flush=True)
+    text_case(args.out)
+    print("  text: open_clip TextTransformer (QuickGELU)", flush=True)
+    rn50_case(args.out)
+    print("  rn50: open_clip ModifiedResNet", flush=True)
+    loss_case(args.out)
+    print("  losses: SLIP's CLIPLoss, SIMCLRLoss, SLIPLoss", flush=True)
+    slip_small_case(args.out)
+    print("  slip_small: SLIP model composition, train-mode step", flush=True)
+    parameter_counts(args.out)
+    print("  parameter_counts: open_clip ViT-B-16, timm ViT-B/16", flush=True)
+    with open(manifest_path, "w") as f:
+        json.dump(expected, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
