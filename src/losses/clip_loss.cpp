@@ -10,13 +10,8 @@ ClipLoss::ClipLoss(std::shared_ptr<const FeatureGather> gather, bool gather_with
     : gather_(std::move(gather)), gather_with_grad_(gather_with_grad) {}
 
 LossOutput ClipLoss::forward(const ModelOutputs& outputs) const {
-  if (!outputs.image_embed.defined() || !outputs.text_embed.defined() || !outputs.logit_scale.defined()) {
-    throw ShapeError("ClipLoss needs image_embed, text_embed and logit_scale");
-  }
-  if (outputs.image_embed.sizes() != outputs.text_embed.sizes()) {
-    throw ShapeError("ClipLoss: image_embed " + c10::str(outputs.image_embed.sizes()) + " and text_embed " +
-                     c10::str(outputs.text_embed.sizes()) + " differ in shape");
-  }
+  check_embedding_pair("ClipLoss", "image_embed", outputs.image_embed, "text_embed", outputs.text_embed);
+  if (!outputs.logit_scale.defined()) throw ShapeError("ClipLoss needs logit_scale");
   const int64_t local_batch = outputs.image_embed.size(0);
   at::Tensor image = l2_normalize(outputs.image_embed);  // [B, E]
   at::Tensor text = l2_normalize(outputs.text_embed);    // [B, E]

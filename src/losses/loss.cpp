@@ -3,7 +3,20 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include "slipstream/core/error.h"
+
 namespace slipstream {
+
+void check_embedding_pair(const char* loss, const char* first_name, const at::Tensor& first, const char* second_name,
+                          const at::Tensor& second) {
+  if (!first.defined() || !second.defined()) {
+    throw ShapeError(std::string(loss) + " needs " + first_name + " and " + second_name);
+  }
+  if (first.dim() != 2 || first.sizes() != second.sizes()) {
+    throw ShapeError(std::string(loss) + ": " + first_name + " " + c10::str(first.sizes()) + " and " + second_name +
+                     " " + c10::str(second.sizes()) + " must both be [B, D]");
+  }
+}
 
 at::Tensor l2_normalize(const at::Tensor& x) { return x / x.norm(2, {-1}, /*keepdim=*/true).clamp_min(1e-12); }
 

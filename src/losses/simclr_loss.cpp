@@ -12,13 +12,7 @@ SimclrLoss::SimclrLoss(double temperature, std::shared_ptr<const FeatureGather> 
 }
 
 LossOutput SimclrLoss::forward(const ModelOutputs& outputs) const {
-  if (!outputs.aug1_embed.defined() || !outputs.aug2_embed.defined()) {
-    throw ShapeError("SimclrLoss needs aug1_embed and aug2_embed");
-  }
-  if (outputs.aug1_embed.sizes() != outputs.aug2_embed.sizes()) {
-    throw ShapeError("SimclrLoss: aug1_embed " + c10::str(outputs.aug1_embed.sizes()) + " and aug2_embed " +
-                     c10::str(outputs.aug2_embed.sizes()) + " differ in shape");
-  }
+  check_embedding_pair("SimclrLoss", "aug1_embed", outputs.aug1_embed, "aug2_embed", outputs.aug2_embed);
   const int64_t local_batch = outputs.aug1_embed.size(0);
   at::Tensor q_a = l2_normalize(outputs.aug1_embed);  // [B, S]
   at::Tensor q_b = l2_normalize(outputs.aug2_embed);  // [B, S]

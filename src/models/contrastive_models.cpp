@@ -19,6 +19,19 @@ void require_input(const at::Tensor& tensor, const char* field, const ModelConfi
   }
 }
 
+// The SimCLR branch both SimCLR and SLIP run: each augmented view through the image tower and MLP.
+void embed_ssl_views(VisionTowerImpl& visual, SimclrHeadImpl& image_mlp, const ModelInputs& inputs,
+                     const ModelConfig& config, ModelOutputs& out) {
+  require_input(inputs.aug1, "aug1", config);
+  require_input(inputs.aug2, "aug2", config);
+  out.aug1_embed = image_mlp.forward(visual.forward(inputs.aug1));  // [B, ssl.emb_dim]
+  out.aug2_embed = image_mlp.forward(visual.forward(inputs.aug2));  // [B, ssl.emb_dim]
+}
+
+SimclrHead make_simclr_head(const VisionTower& visual, const ModelConfig& config) {
+  return SimclrHead(visual->output_width(), config.ssl.mlp_dim, config.ssl.emb_dim);
+}
+
 }  // namespace
 
 VisionTower make_vision_tower(const VisionConfig& config) {
@@ -67,32 +80,25 @@ ModelOutputs ClipModelImpl::forward(const ModelInputs& inputs) {
 }
 
 SimclrModelImpl::SimclrModelImpl(const ModelConfig& config) : ContrastiveModelImpl(config) {
-  image_mlp = register_module("image_mlp",
-                              SimclrHead(visual_->output_width(), config_.ssl.mlp_dim, config_.ssl.emb_dim));
+  image_mlp = register_module("image_mlp", make_simclr_head(visual_, config_));
 }
 
 ModelOutputs SimclrModelImpl::forward(const ModelInputs& inputs) {
-  require_input(inputs.aug1, "aug1", config_);
-  require_input(inputs.aug2, "aug2", config_);
   ModelOutputs out;
-  out.aug1_embed = image_mlp->forward(visual_->forward(inputs.aug1));
-  out.aug2_embed = image_mlp->forward(visual_->forward(inputs.aug2));
+  embed_ssl_views(*visual_, *image_mlp, inputs, config_, out);
   return out;
 }
 
 SlipModelImpl::SlipModelImpl(const ModelConfig& config) : ClipModelImpl(config) {
-  image_mlp = register_module("image_mlp",
-                              SimclrHead(visual_->output_width(), config_.ssl.mlp_dim, config_.ssl.emb_dim));
+  image_mlp = register_module("image_mlp", make_simclr_head(visual_, config_));
 }
 
 ModelOutputs SlipModelImpl::forward(const ModelInputs& inputs) {
-  require_input(inputs.aug1, "aug1", config_);
-  require_input(inputs.aug2, "aug2", config_);
-  at::Tensor aug1_embed = image_mlp->forward(visual_->forward(inputs.aug1));
-  at::Tensor aug2_embed = image_mlp->forward(visual_->forward(inputs.aug2));
+  ModelOutputs ssl;  // SLIP's order: the two SimCLR views first, then the CLIP view and the text
+  embed_ssl_views(*visual_, *image_mlp, inputs, config_, ssl);
   ModelOutputs out = ClipModelImpl::forward(inputs);
-  out.aug1_embed = aug1_embed;
-  out.aug2_embed = aug2_embed;
+  out.aug1_embed = ssl.aug1_embed;
+  out.aug2_embed = ssl.aug2_embed;
   return out;
 }
 

@@ -12,8 +12,8 @@ one-initialised tensor hides a naming or wiring mistake, runs fixed inputs throu
 The losses are SLIP's formulas (facebookresearch/SLIP, losses.py, MIT licence) written out below
 with PyTorch, evaluated on fixed embeddings; their values, accuracies and input gradients are saved.
 A small SLIP model (SLIP's models.py composition over timm and open_clip parts) is also saved in
-SLIP's release-checkpoint format (.pt with a "module." prefix and an args namespace) for the
-converter test.
+SLIP's release-checkpoint format (.pt with a "module." prefix and an args namespace), and two small
+open_clip CLIP models (ViT and modified ResNet) as plain state dicts, for the converter tests.
 
 The C++ tests (tests/parity/*.cpp) load these files and compare in fp32 on the CPU.
 Re-running is cheap: the outputs are kept while manifest.json matches this script and the
@@ -304,6 +304,34 @@ def slip_small_case(out_dir):
 
 
 # ----------------------------------------------------------------------------------------------
+# open_clip CLIP models (OpenAI layout), saved as plain state dicts for the converter's open_clip path.
+
+OPEN_CLIP_CASES = {
+    # case: (vision config, image size)
+    "open_clip_vit": (dict(layers=2, width=64, head_width=64, patch_size=16, image_size=32), 32),
+    "open_clip_rn": (dict(layers=(1, 1, 1, 1), width=16, image_size=64), 64),
+}
+
+
+def open_clip_case(out_dir, case, index):
+    from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+    vision, image_size = OPEN_CLIP_CASES[case]
+    seed(700 + index)
+    model = CLIP(embed_dim=32, vision_cfg=CLIPVisionCfg(**vision),
+                 text_cfg=CLIPTextCfg(context_length=77, vocab_size=49408, width=64, heads=1, layers=2),
+                 quick_gelu=True)
+    perturb_(model)
+    model.eval()
+    images = torch.randn(2, 3, image_size, image_size)
+    tokens = make_tokens([6, 77], seed_value=3 + index)
+    with torch.no_grad():
+        io = {"image": images, "text": tokens, "image_embed": model.encode_image(images),
+              "text_embed": model.encode_text(tokens)}
+    torch.save(model.state_dict(), os.path.join(out_dir, f"{case}.pt"))
+    save_file({k: v.contiguous() for k, v in io.items()}, os.path.join(out_dir, f"{case}.io.safetensors"))
+
+
+# ----------------------------------------------------------------------------------------------
 
 def parameter_counts(out_dir):
     counts = {}
@@ -351,6 +379,9 @@ def main():
     print("  losses: SLIP's CLIPLoss, SIMCLRLoss, SLIPLoss", flush=True)
     slip_small_case(args.out)
     print("  slip_small: SLIP model composition, train-mode step", flush=True)
+    for index, case in enumerate(OPEN_CLIP_CASES):
+        open_clip_case(args.out, case, index)
+        print(f"  {case}: open_clip CLIP (QuickGELU), state dict for the converter", flush=True)
     parameter_counts(args.out)
     print("  parameter_counts: open_clip ViT-B-16, timm ViT-B/16", flush=True)
     with open(manifest_path, "w") as f:

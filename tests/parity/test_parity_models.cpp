@@ -149,6 +149,26 @@ TEST(ParityCheckpointConversion, ConvertedSlipReleaseLoadsStrictly) {
   }
 }
 
+// open_clip / OpenAI-layout CLIP state dicts through the converter: the model config it writes and
+// the renamed weights reproduce open_clip's encode_image and encode_text.
+void check_open_clip_conversion(const std::string& case_name) {
+  const ModelConfig config = load_model_config(testing::parity_path(case_name + "_converted.json"));
+  auto model = std::dynamic_pointer_cast<ClipModelImpl>(create_model(config));
+  ASSERT_TRUE(model);
+  const LoadReport report = load_weights(*model, testing::parity_path(case_name + "_converted.safetensors"));
+  ASSERT_TRUE(report.clean()) << report.summary();
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const SafetensorsFile io = load_parity(case_name + ".io.safetensors");
+  EXPECT_TRUE(matches_reference(case_name + " encode_image", model->encode_image(parity_tensor(io, "image")),
+                                parity_tensor(io, "image_embed")));
+  EXPECT_TRUE(matches_reference(case_name + " encode_text", model->encode_text(parity_tensor(io, "text")),
+                                parity_tensor(io, "text_embed")));
+}
+
+TEST(ParityCheckpointConversion, OpenClipViTConvertsToTimmLayout) { check_open_clip_conversion("open_clip_vit"); }
+TEST(ParityCheckpointConversion, OpenClipModifiedResNetConverts) { check_open_clip_conversion("open_clip_rn"); }
+
 // slipstream's ViT-B/16 CLIP and open_clip's differ only by timm's patch-embedding bias (+768)
 // and OpenAI's pre-transformer LayerNorm (-1536): 149.6M either way.
 TEST(ParityParameterCount, ClipViTB16AgreesWithOpenClip) {

@@ -21,6 +21,10 @@ class ContrastiveLoss {
   virtual LossOutput forward(const ModelOutputs& outputs) const = 0;
 };
 
+// Throws ShapeError unless both embeddings are defined and of the same shape [B, D].
+void check_embedding_pair(const char* loss, const char* first_name, const at::Tensor& first, const char* second_name,
+                          const at::Tensor& second);
+
 // L2-normalises the last dimension as F.normalize(x, p=2, dim=-1, eps=1e-12) does.
 at::Tensor l2_normalize(const at::Tensor& x);
 
