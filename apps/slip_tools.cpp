@@ -1,15 +1,20 @@
 // slip_tools: the small jobs. `slip_tools models` lists every registered model with its
 // parameter count per tower; `slip_tools config NAME` prints a model's JSON config;
-// `slip_tools info` prints what this build was compiled with.
+// `slip_tools info` prints what this build was compiled with; `slip_tools tokenize` prints CLIP
+// token ids of text lines.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "slipstream/core/build_info.h"
 #include "slipstream/core/error.h"
 #include "slipstream/models/registry.h"
+#ifdef SLIPSTREAM_WITH_DATA
+#include "slipstream/data/clip_tokenizer.h"
+#endif
 
 namespace {
 
@@ -44,6 +49,30 @@ void list_models(const std::vector<std::string>& names, bool as_json) {
   }
 }
 
+#ifdef SLIPSTREAM_WITH_DATA
+// One JSON line per input line: the framed ids (SOT, BPE ids, EOT), truncated, unpadded.
+void tokenize_lines(const std::string& bpe_path, const std::vector<std::string>& files, int64_t context_length,
+                    const std::string& truncate) {
+  const slipstream::ClipTokenizer tokenizer(bpe_path);
+  const slipstream::TruncateMode mode = slipstream::parse_truncate_mode(truncate);
+  auto run = [&](std::istream& in) {
+    std::string line;
+    while (std::getline(in, line)) {
+      std::cout << nlohmann::json(tokenizer.frame(line, context_length, mode)).dump() << "\n";
+    }
+  };
+  if (files.empty()) {
+    run(std::cin);
+    return;
+  }
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    if (!in) throw slipstream::FileFormatError(file, "cannot open text file");
+    run(in);
+  }
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,6 +91,20 @@ int main(int argc, char** argv) {
 
   auto* info = app.add_subcommand("info", "Print the LibTorch, CUDA, cuDNN and NCCL this build uses");
 
+#ifdef SLIPSTREAM_WITH_DATA
+  auto* tokenize = app.add_subcommand("tokenize", "Print CLIP BPE token ids of each input line as JSON lines");
+  std::string bpe_path = "assets/bpe_simple_vocab_16e6.txt.gz";
+  std::vector<std::string> text_files;
+  int64_t context_length = 77;
+  std::string truncate = "slip";
+  tokenize->add_option("files", text_files, "Text files, one caption per line (default: standard input)");
+  tokenize->add_option("--bpe", bpe_path, "CLIP's BPE merges (scripts/download_assets.sh fetches them)")
+      ->capture_default_str();
+  tokenize->add_option("--context-length", context_length, "Tokens per caption")->capture_default_str();
+  tokenize->add_option("--truncate", truncate, "slip: keep the first tokens (SLIP); keep-eot: end with EOT (open_clip)")
+      ->capture_default_str();
+#endif
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (models->parsed()) {
@@ -71,6 +114,9 @@ int main(int argc, char** argv) {
     } else if (info->parsed()) {
       std::cout << slipstream::describe(slipstream::build_info());
     }
+#ifdef SLIPSTREAM_WITH_DATA
+    if (tokenize->parsed()) tokenize_lines(bpe_path, text_files, context_length, truncate);
+#endif
   } catch (const std::exception& e) {
     std::cerr << "slip_tools: " << e.what() << "\n";
     return 1;

@@ -5,8 +5,19 @@ if(SLIPSTREAM_BUILD_APPS)
   find_package(CLI11 REQUIRED)
 endif()
 
+# The data component (tokenizers, caption cleaning; images next) needs ICU for Unicode classes,
+# NFC and case mapping, and zlib for CLIP's gzipped BPE merges. It is built when both are found.
+find_package(ICU QUIET COMPONENTS uc)
+find_package(ZLIB QUIET)
+if(ICU_FOUND AND ZLIB_FOUND)
+  set(SLIPSTREAM_WITH_DATA ON)
+  set(SLIPSTREAM_DATA_NOTE "enabled (ICU ${ICU_VERSION}, zlib ${ZLIB_VERSION_STRING})")
+else()
+  set(SLIPSTREAM_WITH_DATA OFF)
+  set(SLIPSTREAM_DATA_NOTE "disabled: needs ICU and zlib (apt-get install libicu-dev zlib1g-dev)")
+endif()
+
 # Optional: OpenCV (image decode and augmentations) and sentencepiece (tokenizer).
-# The data component that uses them is enabled when they are found.
 # Debian ships OpenCV's CMake config only in the heavy libopencv-dev meta-package (VTK, Qt...),
 # so the three components the data pipeline needs are also found directly.
 find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)

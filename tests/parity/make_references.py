@@ -332,6 +332,29 @@ def open_clip_case(out_dir, case, index):
 
 
 # ----------------------------------------------------------------------------------------------
+# CLIP's tokenizer (open_clip's SimpleTokenizer) and the cleaning steps it applies, on the corpus
+# in tests/fixtures/tokenizer_corpus.jsonl.
+
+def tokenizer_case(out_dir, source, bpe_path):
+    import html as html_module
+    import ftfy
+    from open_clip.tokenizer import SimpleTokenizer
+    tokenizer = SimpleTokenizer(bpe_path=bpe_path)
+    with open(os.path.join(source, "tests", "fixtures", "tokenizer_corpus.jsonl"), encoding="utf-8") as f:
+        texts = [json.loads(line) for line in f if line.strip()]
+    keep_eot = tokenizer(texts, context_length=77)
+    rows = []
+    for text, row in zip(texts, keep_eot):
+        ids = tokenizer.encode(text)
+        slip = ([tokenizer.sot_token_id] + ids + [tokenizer.eot_token_id])[:77]  # SLIP: no EOT re-added
+        rows.append({"text": text, "fix_text": ftfy.fix_text(text), "html_unescape": html_module.unescape(text),
+                     "clean": tokenizer.clean_fn(text), "ids": ids, "slip": slip,
+                     "keep_eot": [int(v) for v in row[:len(slip)]]})
+    with open(os.path.join(out_dir, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump({"bpe": os.path.abspath(bpe_path), "rows": rows}, f, ensure_ascii=False, indent=1)
+
+
+# ----------------------------------------------------------------------------------------------
 
 def parameter_counts(out_dir):
     counts = {}
@@ -344,22 +367,25 @@ def parameter_counts(out_dir):
         json.dump(counts, f, indent=2)
 
 
-def fingerprint():
-    with open(__file__, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    return {"script": digest, "torch": torch.__version__, "timm": timm.__version__,
+def fingerprint(source):
+    digest = hashlib.sha256()
+    for path in [__file__, os.path.join(source, "tests", "fixtures", "tokenizer_corpus.jsonl")]:
+        with open(path, "rb") as f:
+            digest.update(f.read())
+    return {"inputs": digest.hexdigest(), "torch": torch.__version__, "timm": timm.__version__,
             "open_clip": open_clip.__version__}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--source", help="repository root (unused; for the record)")
+    parser.add_argument("--source", required=True, help="repository root (for tests/fixtures)")
+    parser.add_argument("--bpe", required=True, help="CLIP's bpe_simple_vocab_16e6.txt.gz")
     parser.add_argument("--force", action="store_true", help="regenerate even if manifest.json matches")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     manifest_path = os.path.join(args.out, "manifest.json")
-    expected = fingerprint()
+    expected = fingerprint(args.source)
     if not args.force and os.path.exists(manifest_path):
         with open(manifest_path) as f:
             if json.load(f) == expected:
@@ -382,6 +408,8 @@ def main():
     for index, case in enumerate(OPEN_CLIP_CASES):
         open_clip_case(args.out, case, index)
         print(f"  {case}: open_clip CLIP (QuickGELU), state dict for the converter", flush=True)
+    tokenizer_case(args.out, args.source, args.bpe)
+    print("  tokenizer: open_clip SimpleTokenizer, ftfy.fix_text, html.unescape", flush=True)
     parameter_counts(args.out)
     print("  parameter_counts: open_clip ViT-B-16, timm ViT-B/16", flush=True)
     with open(manifest_path, "w") as f:
