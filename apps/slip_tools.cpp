@@ -1,7 +1,7 @@
 // slip_tools: the small jobs. `slip_tools models` lists every registered model with its
 // parameter count per tower; `slip_tools config NAME` prints a model's JSON config;
 // `slip_tools info` prints what this build was compiled with; `slip_tools tokenize` prints CLIP
-// token ids of text lines.
+// (or SentencePiece) token ids of text lines; `slip_tools train-tokenizer` trains a SentencePiece model.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +14,9 @@
 #include "slipstream/models/registry.h"
 #ifdef SLIPSTREAM_WITH_DATA
 #include "slipstream/data/clip_tokenizer.h"
+#endif
+#ifdef SLIPSTREAM_WITH_SENTENCEPIECE
+#include "slipstream/data/sentencepiece_tokenizer.h"
 #endif
 
 namespace {
@@ -50,26 +53,40 @@ void list_models(const std::vector<std::string>& names, bool as_json) {
 }
 
 #ifdef SLIPSTREAM_WITH_DATA
-// One JSON line per input line: the framed ids (SOT, BPE ids, EOT), truncated, unpadded.
-void tokenize_lines(const std::string& bpe_path, const std::vector<std::string>& files, int64_t context_length,
-                    const std::string& truncate) {
-  const slipstream::ClipTokenizer tokenizer(bpe_path);
-  const slipstream::TruncateMode mode = slipstream::parse_truncate_mode(truncate);
-  auto run = [&](std::istream& in) {
-    std::string line;
-    while (std::getline(in, line)) {
-      std::cout << nlohmann::json(tokenizer.frame(line, context_length, mode)).dump() << "\n";
-    }
-  };
+// Calls `fn(line)` for each line of the files, or of standard input when there are none.
+template <typename Fn>
+void for_each_line(const std::vector<std::string>& files, Fn fn) {
+  std::string line;
   if (files.empty()) {
-    run(std::cin);
+    while (std::getline(std::cin, line)) fn(line);
     return;
   }
   for (const auto& file : files) {
     std::ifstream in(file);
     if (!in) throw slipstream::FileFormatError(file, "cannot open text file");
-    run(in);
+    while (std::getline(in, line)) fn(line);
   }
+}
+
+// One JSON line per input line: the framed ids (SOT, ids, EOT), truncated, unpadded.
+void tokenize_lines(const std::string& bpe_path, const std::string& sentencepiece_model,
+                    const std::vector<std::string>& files, int64_t context_length, const std::string& truncate) {
+  const slipstream::TruncateMode mode = slipstream::parse_truncate_mode(truncate);
+  if (!sentencepiece_model.empty()) {
+#ifdef SLIPSTREAM_WITH_SENTENCEPIECE
+    const slipstream::SentencePieceTokenizer tokenizer(sentencepiece_model);
+    for_each_line(files, [&](const std::string& line) {
+      std::cout << nlohmann::json(tokenizer.frame(line, context_length, mode)).dump() << "\n";
+    });
+    return;
+#else
+    throw slipstream::ConfigError("--sentencepiece: this build has no sentencepiece (apt-get install libsentencepiece-dev)");
+#endif
+  }
+  const slipstream::ClipTokenizer tokenizer(bpe_path);
+  for_each_line(files, [&](const std::string& line) {
+    std::cout << nlohmann::json(tokenizer.frame(line, context_length, mode)).dump() << "\n";
+  });
 }
 #endif
 
@@ -103,6 +120,22 @@ int main(int argc, char** argv) {
   tokenize->add_option("--context-length", context_length, "Tokens per caption")->capture_default_str();
   tokenize->add_option("--truncate", truncate, "slip: keep the first tokens (SLIP); keep-eot: end with EOT (open_clip)")
       ->capture_default_str();
+  std::string sentencepiece_model;
+  tokenize->add_option("--sentencepiece", sentencepiece_model, "Use this SentencePiece model instead of CLIP's BPE");
+#endif
+#ifdef SLIPSTREAM_WITH_SENTENCEPIECE
+  auto* train_tokenizer = app.add_subcommand("train-tokenizer", "Train a SentencePiece model on caption files");
+  slipstream::SentencePieceTrainingOptions training;
+  train_tokenizer->add_option("files", training.input_files, "Caption files, one caption per line")->required();
+  train_tokenizer->add_option("--model-prefix", training.model_prefix, "Writes PREFIX.model and PREFIX.vocab")
+      ->required();
+  train_tokenizer->add_option("--vocab-size", training.vocab_size, "Pieces in the model")->capture_default_str();
+  train_tokenizer->add_option("--model-type", training.model_type, "unigram, bpe, word or char")->capture_default_str();
+  train_tokenizer->add_option("--character-coverage", training.character_coverage, "Share of characters covered")
+      ->capture_default_str();
+  train_tokenizer->add_option("--input-sentence-size", training.input_sentence_size,
+                              "Captions sampled for training (0: all)")->capture_default_str();
+  train_tokenizer->add_option("--seed", training.seed, "Sampling seed")->capture_default_str();
 #endif
 
   CLI11_PARSE(app, argc, argv);
@@ -115,7 +148,15 @@ int main(int argc, char** argv) {
       std::cout << slipstream::describe(slipstream::build_info());
     }
 #ifdef SLIPSTREAM_WITH_DATA
-    if (tokenize->parsed()) tokenize_lines(bpe_path, text_files, context_length, truncate);
+    if (tokenize->parsed()) tokenize_lines(bpe_path, sentencepiece_model, text_files, context_length, truncate);
+#endif
+#ifdef SLIPSTREAM_WITH_SENTENCEPIECE
+    if (train_tokenizer->parsed()) {
+      slipstream::train_sentencepiece(training);
+      const slipstream::SentencePieceTokenizer trained(training.model_prefix + ".model");
+      std::cout << "wrote " << training.model_prefix << ".model: " << trained.pieces()
+                << " pieces; text towers using it need vocab_size " << trained.vocab_size() << "\n";
+    }
 #endif
   } catch (const std::exception& e) {
     std::cerr << "slip_tools: " << e.what() << "\n";

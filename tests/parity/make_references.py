@@ -354,6 +354,28 @@ def tokenizer_case(out_dir, source, bpe_path):
         json.dump({"bpe": os.path.abspath(bpe_path), "rows": rows}, f, ensure_ascii=False, indent=1)
 
 
+def sentencepiece_case(out_dir, source):
+    """A SentencePiece model trained by the Python package; the C++ side must encode identically."""
+    import sentencepiece as spm
+    colours = ["red", "green", "blue", "yellow", "purple", "orange", "black", "white"]
+    things = ["cat", "dog", "triangle", "square", "circle", "car", "tree", "house", "bird", "boat"]
+    places = ["on the beach", "in a field", "at night", "under the sea", "in the city", "on a table"]
+    captions = [f"a {c} {t} {p}" for c in colours for t in things for p in places]
+    with open(os.path.join(source, "tests", "fixtures", "tokenizer_corpus.jsonl"), encoding="utf-8") as f:
+        corpus = [json.loads(line) for line in f if line.strip()]
+    train_file = os.path.join(out_dir, "sentencepiece_train.txt")
+    with open(train_file, "w", encoding="utf-8") as f:
+        f.write("\n".join(captions + [c.replace("\n", " ") for c in corpus]) + "\n")
+    prefix = os.path.join(out_dir, "sentencepiece_reference")
+    spm.SentencePieceTrainer.train(input=train_file, model_prefix=prefix, vocab_size=300, model_type="unigram",
+                                   character_coverage=1.0, num_threads=1, minloglevel=2)
+    processor = spm.SentencePieceProcessor(model_file=prefix + ".model")
+    rows = [{"text": text, "ids": processor.encode(text)} for text in captions[::7] + corpus]
+    with open(os.path.join(out_dir, "sentencepiece.json"), "w", encoding="utf-8") as f:
+        json.dump({"model": prefix + ".model", "pieces": processor.get_piece_size(), "rows": rows}, f,
+                  ensure_ascii=False, indent=1)
+
+
 # ----------------------------------------------------------------------------------------------
 
 def parameter_counts(out_dir):
@@ -410,6 +432,8 @@ def main():
         print(f"  {case}: open_clip CLIP (QuickGELU), state dict for the converter", flush=True)
     tokenizer_case(args.out, args.source, args.bpe)
     print("  tokenizer: open_clip SimpleTokenizer, ftfy.fix_text, html.unescape", flush=True)
+    sentencepiece_case(args.out, args.source)
+    print("  sentencepiece: a model trained and applied by the sentencepiece package", flush=True)
     parameter_counts(args.out)
     print("  parameter_counts: open_clip ViT-B-16, timm ViT-B/16", flush=True)
     with open(manifest_path, "w") as f:
