@@ -377,6 +377,43 @@ def sentencepiece_case(out_dir, source):
 
 
 # ----------------------------------------------------------------------------------------------
+# Images: real photographs (scikit-learn's china.jpg and flower.jpg) decoded by PIL, and
+# torchvision's geometric transforms on those PIL images, as SLIP's data pipeline runs them.
+
+IMAGE_CROPS = [  # (top, left, height, width): inside, touching edges, tiny (upscaled), whole image
+    (37, 51, 300, 260), (0, 0, 427, 427), (127, 340, 300, 300), (200, 300, 40, 90), (0, 0, 427, 640)]
+
+
+def image_case(out_dir):
+    import sklearn.datasets
+    import torchvision.transforms as T
+    import torchvision.transforms.functional as TF
+    from PIL import Image
+    import numpy as np
+    folder = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
+    tensors, files = {}, {}
+    as_tensor = lambda image: torch.from_numpy(np.asarray(image, dtype=np.uint8).copy())
+    for name in ["china", "flower"]:
+        path = os.path.join(folder, name + ".jpg")
+        files[name] = path
+        image = Image.open(path).convert("RGB")
+        tensors[f"{name}.decoded"] = as_tensor(image)
+        for index, (top, left, height, width) in enumerate(IMAGE_CROPS):
+            crop = TF.resized_crop(image, top, left, height, width, [224, 224],
+                                   interpolation=T.InterpolationMode.BILINEAR)
+            tensors[f"{name}.resized_crop{index}"] = as_tensor(crop)
+            tensors[f"{name}.resized_crop{index}.flipped"] = as_tensor(TF.hflip(crop))
+        tensors[f"{name}.eval224"] = as_tensor(T.Compose([T.Resize(224), T.CenterCrop(224)])(image))
+        tensors[f"{name}.eval256"] = as_tensor(T.Compose([T.Resize(256), T.CenterCrop(224)])(image))
+        tensors[f"{name}.resize_97x131"] = as_tensor(image.resize((131, 97), Image.BILINEAR))
+        normalize = T.Compose([T.ToTensor(), T.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
+        tensors[f"{name}.eval224.normalized"] = normalize(T.Compose([T.Resize(224), T.CenterCrop(224)])(image))
+    save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(out_dir, "images.safetensors"))
+    with open(os.path.join(out_dir, "images.json"), "w") as f:
+        json.dump({"files": files, "crops": IMAGE_CROPS}, f, indent=1)
+
+
+# ----------------------------------------------------------------------------------------------
 
 def parameter_counts(out_dir):
     counts = {}
@@ -434,6 +471,8 @@ def main():
     print("  tokenizer: open_clip SimpleTokenizer, ftfy.fix_text, html.unescape", flush=True)
     sentencepiece_case(args.out, args.source)
     print("  sentencepiece: a model trained and applied by the sentencepiece package", flush=True)
+    image_case(args.out)
+    print("  images: PIL decoding and torchvision's crops, resizes and flips of real photographs", flush=True)
     parameter_counts(args.out)
     print("  parameter_counts: open_clip ViT-B-16, timm ViT-B/16", flush=True)
     with open(manifest_path, "w") as f:

@@ -33,6 +33,17 @@ class StateDictError : public Error {
   using Error::Error;
 };
 
+// One sample of a corpus cannot be used (corrupt, truncated or missing image, bad caption);
+// readers count and skip these instead of stopping.
+class SampleError : public Error {
+ public:
+  SampleError(const std::string& source, const std::string& problem);
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+};
+
 // A tensor handed to a model or loss has the wrong shape or type.
 class ShapeError : public Error {
  public:
