@@ -1,0 +1,263 @@
+// Colour and blur operations of SLIP's SimCLR augmentations: Pillow's Blend, Convert and BoxBlur arithmetic.
+#include "slipstream/data/color_transforms.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "slipstream/core/error.h"
+
+// The float / double mix below is deliberate: each expression evaluates in the precision Pillow's C
+// code uses (float variables, double literals), so the truncations land on the same integers. This
+// file is compiled with -ffp-contract=off (CMakeLists.txt) so no multiply-add gets fused.
+
+namespace slipstream {
+namespace {
+
+void check_factor(double factor, const char* where) {
+  if (!std::isfinite(factor)) throw ConfigError(std::string(where) + ": expected a finite factor, got " + std::to_string(factor));
+}
+
+// Pillow's L24 macro (libImaging/Convert.c, rgb2l): ITU-R 601-2 luma in 16-bit fixed point.
+inline uint8_t luma(const uint8_t* rgb) {
+  return static_cast<uint8_t>((rgb[0] * 19595u + rgb[1] * 38470u + rgb[2] * 7471u + 0x8000u) >> 16);
+}
+
+// Pillow's ImagingBlend (libImaging/Blend.c) on one value: in1 + alpha * (in2 - in1) in float; truncated
+// when alpha is in [0, 1], clipped to [0, 255] then truncated when it is not. (alpha == 0 and 1 are the
+// copy shortcuts, handled by the callers.)
+inline uint8_t blend_value(int in1, int in2, float alpha, bool interpolate) {
+  const float temp = static_cast<float>(in1) + alpha * static_cast<float>(in2 - in1);
+  if (interpolate) return static_cast<uint8_t>(temp);
+  if (temp <= 0.0f) return 0;
+  if (temp >= 255.0f) return 255;
+  return static_cast<uint8_t>(temp);
+}
+
+// Image.blend(degenerate, image, factor), with the degenerate image given per pixel by `degenerate(rgb, out)`.
+template <typename Degenerate>
+Image blend_from(const Image& image, double factor, Degenerate degenerate) {
+  const float alpha = static_cast<float>(factor);  // Python float -> C float ("f" argument of core.blend)
+  if (alpha == 1.0f) return image.clone();
+  Image out = at::empty_like(image);
+  const uint8_t* in = image.data_ptr<uint8_t>();
+  uint8_t* dst = out.data_ptr<uint8_t>();
+  const int64_t pixels = image.size(0) * image.size(1);
+  const bool interpolate = alpha >= 0.0f && alpha <= 1.0f;
+  uint8_t base[3];
+  for (int64_t i = 0; i < pixels; ++i, in += 3, dst += 3) {
+    degenerate(in, base);
+    if (alpha == 0.0f) {
+      dst[0] = base[0], dst[1] = base[1], dst[2] = base[2];
+    } else {
+      for (int c = 0; c < 3; ++c) dst[c] = blend_value(base[c], in[c], alpha, interpolate);
+    }
+  }
+  return out;
+}
+
+// Pillow's rgb2hsv_row (libImaging/Convert.c), following colorsys.py with 8-bit outputs.
+inline void rgb_to_hsv(const uint8_t* in, uint8_t* out) {
+  const uint8_t r = in[0], g = in[1], b = in[2];
+  const uint8_t maxc = std::max(r, std::max(g, b));
+  const uint8_t minc = std::min(r, std::min(g, b));
+  uint8_t uh = 0, us = 0;
+  if (minc != maxc) {
+    const float cr = static_cast<float>(maxc - minc);
+    const float s = cr / static_cast<float>(maxc);
+    const float rc = static_cast<float>(maxc - r) / cr;
+    const float gc = static_cast<float>(maxc - g) / cr;
+    const float bc = static_cast<float>(maxc - b) / cr;
+    float h;
+    if (r == maxc) {
+      h = bc - gc;
+    } else if (g == maxc) {
+      h = static_cast<float>(2.0 + rc - bc);
+    } else {
+      h = static_cast<float>(4.0 + gc - rc);
+    }
+    h = static_cast<float>(std::fmod(h / 6.0 + 1.0, 1.0));
+    // CLIP8((int)(x * 255.0)); both products lie in [0, 255] here
+    uh = static_cast<uint8_t>(std::clamp(static_cast<int>(h * 255.0), 0, 255));
+    us = static_cast<uint8_t>(std::clamp(static_cast<int>(s * 255.0), 0, 255));
+  }
+  out[0] = uh;
+  out[1] = us;
+  out[2] = maxc;
+}
+
+// Pillow's hsv2rgb (libImaging/Convert.c).
+inline void hsv_to_rgb(const uint8_t* in, uint8_t* out) {
+  const uint8_t h = in[0], s = in[1], v = in[2];
+  if (s == 0) {
+    out[0] = out[1] = out[2] = v;
+    return;
+  }
+  const int i = static_cast<int>(std::floor(static_cast<float>(h) * 6.0 / 255.0));  // 0 - 6
+  const float f = static_cast<float>(static_cast<float>(h) * 6.0 / 255.0 - static_cast<float>(i));
+  const float fs = static_cast<float>(static_cast<float>(s) / 255.0);
+  const int p = static_cast<int>(std::round(static_cast<float>(v) * (1.0 - fs)));
+  const int q = static_cast<int>(std::round(static_cast<float>(v) * (1.0 - fs * f)));  // fs * f in float
+  const int t = static_cast<int>(std::round(static_cast<float>(v) * (1.0 - fs * (1.0 - f))));
+  const uint8_t up = static_cast<uint8_t>(std::clamp(p, 0, 255));
+  const uint8_t uq = static_cast<uint8_t>(std::clamp(q, 0, 255));
+  const uint8_t ut = static_cast<uint8_t>(std::clamp(t, 0, 255));
+  switch (i % 6) {
+    case 0: out[0] = v, out[1] = ut, out[2] = up; break;
+    case 1: out[0] = uq, out[1] = v, out[2] = up; break;
+    case 2: out[0] = up, out[1] = v, out[2] = ut; break;
+    case 3: out[0] = up, out[1] = uq, out[2] = v; break;
+    case 4: out[0] = ut, out[1] = up, out[2] = v; break;
+    default: out[0] = v, out[1] = up, out[2] = uq; break;
+  }
+}
+
+// Pillow's _gaussian_blur_radius (libImaging/BoxBlur.c): the fractional box radius whose `passes`
+// repetitions approximate a Gaussian of standard deviation `radius` (Gwosdek et al., SSVM 2011).
+float gaussian_blur_radius(float radius, int passes) {
+  const float sigma2 = radius * radius / static_cast<float>(passes);
+  const float big_l = static_cast<float>(std::sqrt(12.0 * sigma2 + 1.0));  // [7] box length
+  const float l = static_cast<float>(std::floor((big_l - 1.0) / 2.0));    // [11] integer part of the radius
+  float a = (2 * l + 1) * (l * (l + 1) - 3 * sigma2);                      // [14] fractional part
+  a /= 6 * (sigma2 - (l + 1) * (l + 1));
+  return l + a;
+}
+
+// Pillow's ImagingLineBoxBlur8: one extended box blur of a line of `lastx + 1` values (stride 1), edge
+// values extended, in 8.24 fixed point: weight ww for the 2 * radius + 1 inner values, fw for the two
+// fractional ones. Unsigned 32-bit arithmetic as in Pillow (the accumulator wraps back into range).
+void line_box_blur(uint8_t* line_out, const uint8_t* line_in, int lastx, int radius, int edge_a, int edge_b,
+                   uint32_t ww, uint32_t fw) {
+  uint32_t acc = line_in[0] * static_cast<uint32_t>(radius + 1);
+  for (int x = 0; x < edge_a - 1; ++x) acc += line_in[x];
+  acc += line_in[lastx] * static_cast<uint32_t>(radius - edge_a + 1);
+
+  auto move = [&](int subtract, int add) { acc += static_cast<uint32_t>(line_in[add] - line_in[subtract]); };
+  auto save = [&](int x, int left, int right) {
+    const uint32_t bulk = acc * ww + static_cast<uint32_t>(line_in[left] + line_in[right]) * fw;
+    line_out[x] = static_cast<uint8_t>((bulk + (1u << 23)) >> 24);
+  };
+  if (edge_a <= edge_b) {
+    for (int x = 0; x < edge_a; ++x) move(0, x + radius), save(x, 0, x + radius + 1);
+    for (int x = edge_a; x < edge_b; ++x) move(x - radius - 1, x + radius), save(x, x - radius - 1, x + radius + 1);
+    for (int x = edge_b; x <= lastx; ++x) move(x - radius - 1, lastx), save(x, x - radius - 1, lastx);
+  } else {
+    for (int x = 0; x < edge_b; ++x) move(0, x + radius), save(x, 0, x + radius + 1);
+    for (int x = edge_b; x < edge_a; ++x) move(0, lastx), save(x, 0, lastx);
+    for (int x = edge_a; x <= lastx; ++x) move(x - radius - 1, lastx), save(x, x - radius - 1, lastx);
+  }
+}
+
+// `passes` extended box blurs of radius `float_radius` along every line of `planes` (lines of `length`
+// values, one after another), in place: Pillow's ImagingHorizontalBoxBlur, repeated.
+void box_blur_lines(std::vector<uint8_t>& planes, int length, float float_radius, int passes) {
+  const int radius = static_cast<int>(float_radius);
+  const uint32_t ww = static_cast<uint32_t>(static_cast<float>(1u << 24) / (float_radius * 2 + 1));
+  const uint32_t fw = ((1u << 24) - static_cast<uint32_t>(radius * 2 + 1) * ww) / 2;
+  const int edge_a = std::min(radius + 1, length);
+  const int edge_b = std::max(length - radius - 1, 0);
+  std::vector<uint8_t> line(static_cast<size_t>(length));
+  for (size_t start = 0; start < planes.size(); start += static_cast<size_t>(length)) {
+    uint8_t* values = planes.data() + start;
+    for (int pass = 0; pass < passes; ++pass) {
+      line_box_blur(line.data(), values, length - 1, radius, edge_a, edge_b, ww, fw);
+      std::copy(line.begin(), line.end(), values);
+    }
+  }
+}
+
+}  // namespace
+
+Image adjust_brightness(const Image& image, double factor) {
+  check_image(image, "adjust_brightness");
+  check_factor(factor, "adjust_brightness");
+  return blend_from(image, factor, [](const uint8_t*, uint8_t* base) { base[0] = base[1] = base[2] = 0; });
+}
+
+Image adjust_contrast(const Image& image, double factor) {
+  check_image(image, "adjust_contrast");
+  check_factor(factor, "adjust_contrast");
+  // ImageStat.Stat(img.convert("L")).mean[0]: sum over the histogram, divided in double
+  const uint8_t* in = image.data_ptr<uint8_t>();
+  const int64_t pixels = image.size(0) * image.size(1);
+  int64_t sum = 0;
+  for (int64_t i = 0; i < pixels; ++i) sum += luma(in + 3 * i);
+  const double mean = static_cast<double>(sum) / static_cast<double>(pixels);
+  const uint8_t grey = static_cast<uint8_t>(static_cast<int>(mean + 0.5));
+  return blend_from(image, factor, [grey](const uint8_t*, uint8_t* base) { base[0] = base[1] = base[2] = grey; });
+}
+
+Image adjust_saturation(const Image& image, double factor) {
+  check_image(image, "adjust_saturation");
+  check_factor(factor, "adjust_saturation");
+  return blend_from(image, factor, [](const uint8_t* rgb, uint8_t* base) { base[0] = base[1] = base[2] = luma(rgb); });
+}
+
+Image adjust_hue(const Image& image, double hue_factor) {
+  check_image(image, "adjust_hue");
+  if (!(hue_factor >= -0.5 && hue_factor <= 0.5)) {
+    throw ConfigError("adjust_hue: expected hue_factor in [-0.5, 0.5], got " + std::to_string(hue_factor));
+  }
+  // np.int32(hue_factor * 255).astype(np.uint8): truncation toward zero, then wrap-around modulo 256
+  const uint8_t shift = static_cast<uint8_t>(static_cast<int32_t>(hue_factor * 255.0) & 0xff);
+  Image out = at::empty_like(image);
+  const uint8_t* in = image.data_ptr<uint8_t>();
+  uint8_t* dst = out.data_ptr<uint8_t>();
+  const int64_t pixels = image.size(0) * image.size(1);
+  uint8_t hsv[3];
+  for (int64_t i = 0; i < pixels; ++i, in += 3, dst += 3) {
+    rgb_to_hsv(in, hsv);
+    hsv[0] = static_cast<uint8_t>(hsv[0] + shift);
+    hsv_to_rgb(hsv, dst);
+  }
+  return out;
+}
+
+Image to_grayscale_rgb(const Image& image) {
+  check_image(image, "to_grayscale_rgb");
+  Image out = at::empty_like(image);
+  const uint8_t* in = image.data_ptr<uint8_t>();
+  uint8_t* dst = out.data_ptr<uint8_t>();
+  const int64_t pixels = image.size(0) * image.size(1);
+  for (int64_t i = 0; i < pixels; ++i, in += 3, dst += 3) dst[0] = dst[1] = dst[2] = luma(in);
+  return out;
+}
+
+Image gaussian_blur(const Image& image, double sigma) {
+  check_image(image, "gaussian_blur");
+  if (!(sigma >= 0.0) || !std::isfinite(sigma)) {
+    throw ConfigError("gaussian_blur: expected a finite sigma >= 0, got " + std::to_string(sigma));
+  }
+  const float radius = static_cast<float>(sigma);  // Python float -> C float ("(ff)" of gaussian_blur)
+  if (radius == 0.0f) return image.clone();        // ImageFilter.GaussianBlur: radius 0 is a copy
+  constexpr int kPasses = 3;
+  const float box_radius = gaussian_blur_radius(radius, kPasses);
+  const int height = static_cast<int>(image.size(0)), width = static_cast<int>(image.size(1));
+  const uint8_t* in = image.data_ptr<uint8_t>();
+  Image out = at::empty_like(image);
+  uint8_t* dst = out.data_ptr<uint8_t>();
+  if (box_radius == 0.0f) {  // ImagingBoxBlur skips a direction of radius 0 (and copies if both are)
+    std::copy(in, in + static_cast<size_t>(height) * width * 3, dst);
+    return out;
+  }
+  const size_t plane = static_cast<size_t>(height) * width;
+  // rows: planes[c][y][x]; all horizontal passes, then all vertical passes on the transposed image
+  std::vector<uint8_t> rows(3 * plane), cols(3 * plane);
+  for (size_t i = 0; i < plane; ++i)
+    for (int c = 0; c < 3; ++c) rows[c * plane + i] = in[3 * i + c];
+  box_blur_lines(rows, width, box_radius, kPasses);
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) cols[c * plane + static_cast<size_t>(x) * height + y] = rows[c * plane + static_cast<size_t>(y) * width + x];
+  box_blur_lines(cols, height, box_radius, kPasses);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < 3; ++c) dst[(static_cast<size_t>(y) * width + x) * 3 + c] = cols[c * plane + static_cast<size_t>(x) * height + y];
+  return out;
+}
+
+}  // namespace slipstream
