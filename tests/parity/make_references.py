@@ -384,11 +384,21 @@ IMAGE_CROPS = [  # (top, left, height, width): inside, touching edges, tiny (ups
     (37, 51, 300, 260), (0, 0, 427, 427), (127, 340, 300, 300), (200, 300, 40, 90), (0, 0, 427, 640)]
 
 
+RECIPE_VIEWS = [  # parameters of SimCLR views; crops whose resize Pillow does in slipstream's pass order
+    {"crop": [127, 340, 300, 300], "jitter": True, "order": [3, 0, 2, 1], "brightness": 1.3, "contrast": 0.7,
+     "saturation": 1.2, "hue": -0.05, "grayscale": False, "blur": 1.3, "flip": True},
+    {"crop": [200, 300, 40, 90], "jitter": False, "order": [0, 1, 2, 3], "brightness": 1.0, "contrast": 1.0,
+     "saturation": 1.0, "hue": 0.0, "grayscale": True, "blur": None, "flip": False},
+    {"crop": [0, 0, 427, 427], "jitter": True, "order": [1, 2, 3, 0], "brightness": 0.65, "contrast": 1.35,
+     "saturation": 0.6, "hue": 0.09, "grayscale": True, "blur": 0.4, "flip": True},
+]
+
+
 def image_case(out_dir):
     import sklearn.datasets
     import torchvision.transforms as T
     import torchvision.transforms.functional as TF
-    from PIL import Image
+    from PIL import Image, ImageFilter
     import numpy as np
     folder = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
     tensors, files = {}, {}
@@ -408,9 +418,27 @@ def image_case(out_dir):
         tensors[f"{name}.resize_97x131"] = as_tensor(image.resize((131, 97), Image.BILINEAR))
         normalize = T.Compose([T.ToTensor(), T.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
         tensors[f"{name}.eval224.normalized"] = normalize(T.Compose([T.Resize(224), T.CenterCrop(224)])(image))
+        # SimCLR views with fixed parameters, in torchvision's order (ColorJitter's ops in the
+        # sampled order; SLIP's GaussianBlur is PIL's ImageFilter.GaussianBlur).
+        for index, view in enumerate(RECIPE_VIEWS):
+            out = TF.resized_crop(image, *view["crop"], [224, 224], interpolation=T.InterpolationMode.BILINEAR)
+            if view["jitter"]:
+                ops = [lambda im: TF.adjust_brightness(im, view["brightness"]),
+                       lambda im: TF.adjust_contrast(im, view["contrast"]),
+                       lambda im: TF.adjust_saturation(im, view["saturation"]),
+                       lambda im: TF.adjust_hue(im, view["hue"])]
+                for op in view["order"]:
+                    out = ops[op](out)
+            if view["grayscale"]:
+                out = TF.rgb_to_grayscale(out, num_output_channels=3)
+            if view["blur"]:
+                out = out.filter(ImageFilter.GaussianBlur(radius=view["blur"]))
+            if view["flip"]:
+                out = TF.hflip(out)
+            tensors[f"{name}.view{index}"] = normalize(out)
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(out_dir, "images.safetensors"))
     with open(os.path.join(out_dir, "images.json"), "w") as f:
-        json.dump({"files": files, "crops": IMAGE_CROPS}, f, indent=1)
+        json.dump({"files": files, "crops": IMAGE_CROPS, "views": RECIPE_VIEWS}, f, indent=1)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 #include "data/encode_image.h"
 #include "parity/parity_data.h"
+#include "slipstream/data/augmentation.h"
 #include "slipstream/data/geometric_transforms.h"
 #include "slipstream/data/image_decode.h"
 
@@ -72,6 +73,35 @@ TEST(ParityImages, EvalTransformsMatchTorchvision) {
                                 parity_tensor(ref.tensors, name + ".eval256")), 0);
     EXPECT_TRUE(testing::matches_reference(name + " ToTensor+Normalize", to_normalized_chw(eval224),
                                            parity_tensor(ref.tensors, name + ".eval224.normalized"), 1e-5));
+  }
+}
+
+// Whole SimCLR views (crop, colour jitter in the sampled order, grayscale, blur, flip, normalise)
+// with fixed parameters, against the same parameters through torchvision and SLIP's PIL blur.
+TEST(ParityImages, SimclrViewsWithFixedParametersMatchTorchvision) {
+  ImageReferences ref;
+  for (const auto& [name, path] : ref.meta.at("files").items()) {
+    const Image source = parity_tensor(ref.tensors, name + ".decoded");
+    int index = 0;
+    for (const auto& v : ref.meta.at("views")) {
+      SampledView view;
+      const auto crop = v.at("crop");
+      view.crop = {crop[0].get<int64_t>(), crop[1].get<int64_t>(), crop[2].get<int64_t>(), crop[3].get<int64_t>()};
+      view.jitter = v.at("jitter").get<bool>();
+      for (int k = 0; k < 4; ++k) view.jitter_order[k] = v.at("order")[k].get<int>();
+      view.brightness = v.at("brightness").get<double>();
+      view.contrast = v.at("contrast").get<double>();
+      view.saturation = v.at("saturation").get<double>();
+      view.hue = v.at("hue").get<double>();
+      view.grayscale = v.at("grayscale").get<bool>();
+      view.blur = !v.at("blur").is_null();
+      view.blur_sigma = view.blur ? v.at("blur").get<double>() : 0.0;
+      view.flip = v.at("flip").get<bool>();
+      const std::string key = name + ".view" + std::to_string(index++);
+      EXPECT_TRUE(testing::matches_reference(key + " (SimCLR view, fixed parameters)",
+                                             apply_view(source, ViewRecipe::kSimclr, view),
+                                             parity_tensor(ref.tensors, key), 1e-5));
+    }
   }
 }
 

@@ -1,0 +1,84 @@
+// View recipes: sampling statistics match the recipe's probabilities and ranges, draws depend only
+// on (seed, epoch, index, stream), and outputs have the model's shape.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "slipstream/core/error.h"
+#include "slipstream/data/augmentation.h"
+
+namespace slipstream {
+namespace {
+
+TEST(Augmentation, SimclrSamplingFollowsTheRecipe) {
+  std::mt19937_64 rng(3);
+  const int draws = 20000;
+  int jitter = 0, grayscale = 0, blur = 0, flip = 0;
+  double smallest_share = 1.0;
+  for (int i = 0; i < draws; ++i) {
+    const SampledView v = sample_view(ViewRecipe::kSimclr, 400, 600, rng);
+    jitter += v.jitter;
+    grayscale += v.grayscale;
+    blur += v.blur;
+    flip += v.flip;
+    smallest_share = std::min(smallest_share, static_cast<double>(v.crop.height * v.crop.width) / (400.0 * 600.0));
+    if (v.jitter) {
+      ASSERT_GE(v.brightness, 0.6);
+      ASSERT_LE(v.brightness, 1.4);
+      ASSERT_GE(v.hue, -0.1);
+      ASSERT_LE(v.hue, 0.1);
+    }
+    if (v.blur) {
+      ASSERT_GE(v.blur_sigma, 0.1);
+      ASSERT_LE(v.blur_sigma, 2.0);
+    }
+  }
+  // Binomial standard deviations are below 0.004 at 20000 draws: 0.015 is over 3.5 of them.
+  EXPECT_NEAR(jitter / double(draws), 0.8, 0.015);
+  EXPECT_NEAR(grayscale / double(draws), 0.2, 0.015);
+  EXPECT_NEAR(blur / double(draws), 0.5, 0.015);
+  EXPECT_NEAR(flip / double(draws), 0.5, 0.015);
+  EXPECT_LT(smallest_share, 0.1);
+  EXPECT_GE(smallest_share, 0.075);
+}
+
+TEST(Augmentation, ClipAndEvalRecipesDrawOnlyWhatTheyUse) {
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 2000; ++i) {
+    const SampledView v = sample_view(ViewRecipe::kClip, 300, 300, rng);
+    EXPECT_FALSE(v.jitter || v.grayscale || v.blur || v.flip);
+    EXPECT_GE(v.crop.height * v.crop.width, static_cast<int64_t>(0.49 * 300 * 300));
+  }
+  const SampledView eval = sample_view(ViewRecipe::kEvalZeroShot, 300, 300, rng);
+  EXPECT_EQ(eval.crop.height, 0);
+  EXPECT_EQ(parse_view_recipe("mocov2"), ViewRecipe::kMocoV2);
+  EXPECT_EQ(min_crop_scale(ViewRecipe::kMocoV2), 0.2);
+  EXPECT_THROW(parse_view_recipe("autoaugment"), ConfigError);
+}
+
+TEST(Augmentation, SampleRngDependsOnlyOnItsKeys) {
+  auto draw = [](uint64_t seed, uint64_t epoch, uint64_t index, uint64_t stream) {
+    std::mt19937_64 rng = sample_rng(seed, epoch, index, stream);
+    return rng();
+  };
+  EXPECT_EQ(draw(1, 2, 3, 4), draw(1, 2, 3, 4));
+  EXPECT_NE(draw(1, 2, 3, 4), draw(1, 2, 3, 5));
+  EXPECT_NE(draw(1, 2, 3, 4), draw(1, 2, 4, 4));
+  EXPECT_NE(draw(1, 2, 3, 4), draw(1, 3, 3, 4));
+  EXPECT_NE(draw(1, 2, 3, 4), draw(2, 2, 3, 4));
+}
+
+TEST(Augmentation, ViewsHaveTheModelsShapeAndAreReproducible) {
+  at::manual_seed(0);
+  const Image image = at::randint(0, 256, {180, 260, 3}, at::kByte);
+  for (ViewRecipe recipe : {ViewRecipe::kClip, ViewRecipe::kSimclr, ViewRecipe::kMocoV2, ViewRecipe::kEvalZeroShot,
+                            ViewRecipe::kEvalLinear}) {
+    std::mt19937_64 first = sample_rng(7, 0, 42, 1), second = sample_rng(7, 0, 42, 1);
+    const at::Tensor a = make_view(image, recipe, first);
+    EXPECT_EQ(a.sizes(), (std::vector<int64_t>{3, 224, 224})) << view_recipe_name(recipe);
+    EXPECT_TRUE(at::equal(a, make_view(image, recipe, second))) << view_recipe_name(recipe);
+  }
+}
+
+}  // namespace
+}  // namespace slipstream
