@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what slipstream needs to build and test, and says what it installed and what it found.
 # Idempotent: a second run changes nothing and takes seconds.
-#   - Debian packages: compiler tools, the header-only libraries (CLI11, nlohmann_json, spdlog),
+#   - Debian packages: compiler tools (clang and its libFuzzer runtime for the fuzz targets), the
+#     header-only libraries (CLI11, nlohmann_json, spdlog),
 #     GoogleTest, ccache, and the data component's ICU, zlib, OpenCV and sentencepiece.
 #   - A Python virtual environment (default ~/.cache/slipstream/venv, outside the checkout so CI
 #     runs reuse it) with the pinned torch wheel (LibTorch) and the parity-test packages.
@@ -17,7 +18,7 @@ say() { echo "[setup] $*"; }
 fail() { echo "[setup] error: $*" >&2; exit 1; }
 
 # ------------------------------------------------------------------ system packages
-packages=(g++ cmake ninja-build ccache pkg-config git python3 python3-venv
+packages=(g++ clang libclang-rt-14-dev cmake ninja-build ccache pkg-config git python3 python3-venv
           libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libgmock-dev
           libicu-dev zlib1g-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
           libsentencepiece-dev)

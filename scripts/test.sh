@@ -31,6 +31,14 @@ status=0
 echo "[test] parity against timm, open_clip and SLIP's formulas"
 (cd "$build" && ctest -L parity --output-on-failure --timeout 900 ${CTEST_ARGS:-}) || status=1
 grep -h '^\[parity\]' "$build/Testing/Temporary/LastTest.log" || true
+echo "[test] fuzzing the parsers (libFuzzer, bounded runs)"
+fuzz="$build-fuzz"
+if cmake -S . -B "$fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DSLIPSTREAM_BUILD_FUZZERS=ON \
+     -DSLIPSTREAM_PYTHON="$venv/bin/python" >"$fuzz.configure.log" 2>&1 && cmake --build "$fuzz" -j "$(nproc)"; then
+  (cd "$fuzz" && ctest --output-on-failure ${CTEST_ARGS:-}) || status=1
+else
+  cat "$fuzz.configure.log"; echo "[test] the fuzz targets did not build"; status=1
+fi
 echo "[test] unit tests"
 (cd "$build" && ctest -LE parity --output-on-failure --timeout 600 ${CTEST_ARGS:-}) || status=1
 exit $status

@@ -108,7 +108,9 @@ ParsedHeader parse_header(const std::string& path, const char* bytes, uint64_t f
   ParsedHeader parsed;
   parsed.data_start = 8 + header_size;
   const uint64_t data_size = file_size - parsed.data_start;
-  for (const auto& [name, value] : header.items()) {
+  for (const auto& item : header.items()) {
+    const std::string& name = item.key();
+    const nlohmann::json& value = item.value();
     if (name == "__metadata__") {
       if (!value.is_object()) throw FileFormatError(path, "__metadata__ is not an object");
       for (const auto& [key, text] : value.items()) {

@@ -80,7 +80,9 @@ inline void rgb_to_hsv(const uint8_t* in, uint8_t* out) {
     } else {
       h = static_cast<float>(4.0 + gc - rc);
     }
-    h = static_cast<float>(std::fmod(h / 6.0 + 1.0, 1.0));
+    // fmod(h / 6 + 1, 1) with h / 6 + 1 in [0.8, 1.9): subtracting 1 is exact in double, and far cheaper.
+    const double wrapped = h / 6.0 + 1.0;
+    h = static_cast<float>(wrapped >= 1.0 ? wrapped - 1.0 : wrapped);
     // CLIP8((int)(x * 255.0)); both products lie in [0, 255] here
     uh = static_cast<uint8_t>(std::clamp(static_cast<int>(h * 255.0), 0, 255));
     us = static_cast<uint8_t>(std::clamp(static_cast<int>(s * 255.0), 0, 255));
