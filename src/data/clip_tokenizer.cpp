@@ -65,12 +65,6 @@ size_t literal_length(const char* literal) { return std::char_traits<char>::leng
 
 }  // namespace
 
-TruncateMode parse_truncate_mode(const std::string& name) {
-  if (name == "slip") return TruncateMode::kSlip;
-  if (name == "keep-eot") return TruncateMode::kKeepEot;
-  throw ConfigError("--truncate must be slip or keep-eot (got '" + name + "')");
-}
-
 ClipTokenizer::ClipTokenizer(const std::string& bpe_path) {
   const std::string content = read_maybe_gzipped(bpe_path);
   std::vector<std::pair<std::string, std::string>> merges;
@@ -241,27 +235,15 @@ std::string ClipTokenizer::decode(const std::vector<int64_t>& ids) const {
 }
 
 std::vector<int64_t> ClipTokenizer::frame(const std::string& text, int64_t context_length, TruncateMode mode) const {
-  if (context_length < 2) throw ConfigError("ClipTokenizer: context_length must be at least 2");
-  std::vector<int64_t> ids = {kStartOfText};
-  const std::vector<int64_t> body = encode(text);
-  ids.insert(ids.end(), body.begin(), body.end());
-  ids.push_back(kEndOfText);
-  if (static_cast<int64_t>(ids.size()) > context_length) {
-    ids.resize(static_cast<size_t>(context_length));
-    if (mode == TruncateMode::kKeepEot) ids.back() = kEndOfText;
-  }
-  return ids;
+  return frame_tokens(encode(text), kStartOfText, kEndOfText, context_length, mode);
 }
 
 at::Tensor ClipTokenizer::tokenize(const std::vector<std::string>& texts, int64_t context_length,
                                    TruncateMode mode) const {
-  at::Tensor tokens = at::zeros({static_cast<int64_t>(texts.size()), context_length}, at::kLong);  // [N, L]
-  auto* data = tokens.data_ptr<int64_t>();
-  for (size_t row = 0; row < texts.size(); ++row) {
-    const std::vector<int64_t> ids = frame(texts[row], context_length, mode);
-    std::copy(ids.begin(), ids.end(), data + row * static_cast<size_t>(context_length));
-  }
-  return tokens;
+  std::vector<std::vector<int64_t>> rows;
+  rows.reserve(texts.size());
+  for (const auto& text : texts) rows.push_back(frame(text, context_length, mode));
+  return pad_token_rows(rows, context_length);  // [N, context_length]
 }
 
 }  // namespace slipstream

@@ -44,27 +44,15 @@ std::string SentencePieceTokenizer::decode(const std::vector<int64_t>& ids) cons
 
 std::vector<int64_t> SentencePieceTokenizer::frame(const std::string& text, int64_t context_length,
                                                    TruncateMode mode) const {
-  if (context_length < 2) throw ConfigError("SentencePieceTokenizer: context_length must be at least 2");
-  std::vector<int64_t> ids = {start_of_text()};
-  const std::vector<int64_t> body = encode(text);
-  ids.insert(ids.end(), body.begin(), body.end());
-  ids.push_back(end_of_text());
-  if (static_cast<int64_t>(ids.size()) > context_length) {
-    ids.resize(static_cast<size_t>(context_length));
-    if (mode == TruncateMode::kKeepEot) ids.back() = end_of_text();
-  }
-  return ids;
+  return frame_tokens(encode(text), start_of_text(), end_of_text(), context_length, mode);
 }
 
 at::Tensor SentencePieceTokenizer::tokenize(const std::vector<std::string>& texts, int64_t context_length,
                                             TruncateMode mode) const {
-  at::Tensor tokens = at::zeros({static_cast<int64_t>(texts.size()), context_length}, at::kLong);  // [N, L]
-  auto* data = tokens.data_ptr<int64_t>();
-  for (size_t row = 0; row < texts.size(); ++row) {
-    const std::vector<int64_t> ids = frame(texts[row], context_length, mode);
-    std::copy(ids.begin(), ids.end(), data + row * static_cast<size_t>(context_length));
-  }
-  return tokens;
+  std::vector<std::vector<int64_t>> rows;
+  rows.reserve(texts.size());
+  for (const auto& text : texts) rows.push_back(frame(text, context_length, mode));
+  return pad_token_rows(rows, context_length);  // [N, context_length]
 }
 
 void train_sentencepiece(const SentencePieceTrainingOptions& options) {

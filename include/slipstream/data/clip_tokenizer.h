@@ -10,14 +10,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace slipstream {
+#include "slipstream/data/token_framing.h"
 
-// What happens to a caption longer than the context.
-enum class TruncateMode {
-  kSlip,     // SLIP: keep the first context_length tokens; an over-long caption loses its EOT
-  kKeepEot,  // open_clip: the last kept position holds EOT
-};
-TruncateMode parse_truncate_mode(const std::string& name);  // "slip" | "keep-eot"
+namespace slipstream {
 
 class ClipTokenizer {
  public:

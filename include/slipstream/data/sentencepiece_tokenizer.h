@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "slipstream/data/clip_tokenizer.h"
+#include "slipstream/data/token_framing.h"
 
 namespace sentencepiece {
 class SentencePieceProcessor;
