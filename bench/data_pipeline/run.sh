@@ -10,6 +10,7 @@ build="${1:-$root/build}"
 seconds="${2:-20}"
 python="${SLIPSTREAM_VENV:-$HOME/.cache/slipstream/venv}/bin/python"
 bpe="${SLIPSTREAM_BPE:-$root/../shared/data/bpe_simple_vocab_16e6.txt.gz}"
+[[ -f "$bpe" ]] || bpe="$("$python" -c 'import open_clip.tokenizer as t; print(t.default_bpe())' 2>/dev/null)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

@@ -14,10 +14,9 @@ namespace slipstream {
 namespace {
 
 std::string bpe_path() {
-  const std::string path = std::string(SLIPSTREAM_TEST_DATA_DIR) + "/bpe_simple_vocab_16e6.txt.gz";
+  const std::string path = SLIPSTREAM_TEST_BPE;  // ../shared/data's copy, or open_clip's (tests/CMakeLists.txt)
   if (!std::filesystem::exists(path)) {
-    throw std::runtime_error(path + " is missing: tests read CLIP's BPE merges from ../shared/data "
-                             "(or pass -DSLIPSTREAM_TEST_DATA_DIR=...)");
+    throw std::runtime_error("CLIP's BPE merges '" + path + "' are missing (pass -DSLIPSTREAM_TEST_DATA_DIR=...)");
   }
   return path;
 }
