@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: set-up (when needed), configure, build (Release, all cores, ccache) and ctest.
-# Its exit code is the verdict. The parity tests run first and their comparisons are printed.
+# Its exit code is the verdict. The parity tests run first and their comparisons are printed; then
+# bounded libFuzzer runs (a clang build in <build>-fuzz), then the unit tests.
 # Environment: SLIPSTREAM_BUILD_DIR (default build), SLIPSTREAM_VENV, CTEST_ARGS (extra ctest args).
 set -euo pipefail
 
@@ -18,9 +19,10 @@ export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 command -v ccache >/dev/null && ccache --zero-stats >/dev/null
 
 echo "[test] configuring $build"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLIPSTREAM_PYTHON="$venv/bin/python" >"$build.configure.log" 2>&1 \
-  || { cat "$build.configure.log"; exit 1; }
-sed -n '/slipstream .* configuration/,/^-- $/p' "$build.configure.log"
+mkdir -p "$build"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLIPSTREAM_PYTHON="$venv/bin/python" >"$build/configure.log" 2>&1 \
+  || { cat "$build/configure.log"; exit 1; }
+sed -n '/slipstream .* configuration/,/^-- $/p' "$build/configure.log"
 echo "[test] building with $(nproc) jobs"
 start=$(date +%s)
 cmake --build "$build" -j "$(nproc)"
@@ -33,11 +35,12 @@ echo "[test] parity against timm, open_clip and SLIP's formulas"
 grep -h '^\[parity\]' "$build/Testing/Temporary/LastTest.log" || true
 echo "[test] fuzzing the parsers (libFuzzer, bounded runs)"
 fuzz="$build-fuzz"
+mkdir -p "$fuzz"
 if cmake -S . -B "$fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DSLIPSTREAM_BUILD_FUZZERS=ON \
-     -DSLIPSTREAM_PYTHON="$venv/bin/python" >"$fuzz.configure.log" 2>&1 && cmake --build "$fuzz" -j "$(nproc)"; then
+     -DSLIPSTREAM_PYTHON="$venv/bin/python" >"$fuzz/configure.log" 2>&1 && cmake --build "$fuzz" -j "$(nproc)"; then
   (cd "$fuzz" && ctest --output-on-failure ${CTEST_ARGS:-}) || status=1
 else
-  cat "$fuzz.configure.log"; echo "[test] the fuzz targets did not build"; status=1
+  cat "$fuzz/configure.log"; echo "[test] the fuzz targets did not build"; status=1
 fi
 echo "[test] unit tests"
 (cd "$build" && ctest -LE parity --output-on-failure --timeout 600 ${CTEST_ARGS:-}) || status=1
