@@ -115,6 +115,20 @@ TEST(ImageDecode, JpegHeaderAndReduction) {
   EXPECT_EQ(decode(jpeg, options).sizes(), (std::vector<int64_t>{300, 500, 3}));  // 300/2 < 224
 }
 
+// tests/fixtures/cmyk.jpg: a CMYK JPEG written by Pillow, left half RGB (200, 30, 40), right half
+// (20, 120, 220).
+TEST(ImageDecode, CmykJpegBecomesRgb) {
+  const Image rgb = load_image(std::string(SLIPSTREAM_SOURCE_DIR) + "/tests/fixtures/cmyk.jpg");
+  ASSERT_EQ(rgb.sizes(), (std::vector<int64_t>{16, 24, 3}));
+  const at::Tensor left = rgb.slice(1, 2, 10).to(at::kFloat).mean(at::IntArrayRef{0, 1});
+  const at::Tensor right = rgb.slice(1, 14, 22).to(at::kFloat).mean(at::IntArrayRef{0, 1});
+  const float expected_left[] = {200, 30, 40}, expected_right[] = {20, 120, 220};
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(left[c].item<float>(), expected_left[c], 12) << "left, channel " << c;
+    EXPECT_NEAR(right[c].item<float>(), expected_right[c], 12) << "right, channel " << c;
+  }
+}
+
 TEST(ImageDecode, CorruptTruncatedOrMissingDataIsASampleError) {
   const std::vector<uint8_t> jpeg = testing::encode_image(gradient(64, 64), ".jpg");
   const std::vector<uint8_t> cut(jpeg.begin(), jpeg.begin() + static_cast<long>(jpeg.size() / 2));
