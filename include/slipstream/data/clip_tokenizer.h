@@ -4,7 +4,6 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
-#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -38,7 +37,8 @@ class ClipTokenizer {
   static std::vector<std::string> split(const std::string& cleaned);
 
  private:
-  std::vector<std::string> bpe(const std::string& symbols_utf8) const;  // merged symbols of one piece
+  // One piece of the split (raw UTF-8 bytes) as merged BPE symbols, each ending "</w>" at the word end.
+  std::vector<std::string> bpe(const std::string& piece) const;
 
   std::vector<std::string> byte_symbol_;  // byte -> its BPE symbol (UTF-8)
   std::unordered_map<std::string, uint8_t> symbol_byte_;
