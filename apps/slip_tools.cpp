@@ -1,19 +1,28 @@
 // slip_tools: the small jobs. `slip_tools models` lists every registered model with its
 // parameter count per tower; `slip_tools config NAME` prints a model's JSON config;
 // `slip_tools info` prints what this build was compiled with; `slip_tools tokenize` prints CLIP
-// (or SentencePiece) token ids of text lines; `slip_tools train-tokenizer` trains a SentencePiece model.
+// (or SentencePiece) token ids of text lines; `slip_tools train-tokenizer` trains a SentencePiece model;
+// `slip_tools index` converts a corpus's metadata into a memory-mapped index; `slip_tools preview`
+// draws samples with their augmented views and captions.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "slipstream/core/build_info.h"
 #include "slipstream/core/error.h"
 #include "slipstream/models/registry.h"
 #ifdef SLIPSTREAM_WITH_DATA
 #include "slipstream/data/clip_tokenizer.h"
+#include "slipstream/data/datasets/corpus_metadata.h"
+#include "slipstream/data/datasets/open_dataset.h"
+#endif
+#ifdef SLIPSTREAM_WITH_OPENCV
+#include "slipstream/data/preview.h"
 #endif
 #ifdef SLIPSTREAM_WITH_SENTENCEPIECE
 #include "slipstream/data/sentencepiece_tokenizer.h"
@@ -88,6 +97,31 @@ void tokenize_lines(const std::string& bpe_path, const std::string& sentencepiec
     std::cout << nlohmann::json(tokenizer.frame(line, context_length, mode)).dump() << "\n";
   });
 }
+
+// slip_tools index: the corpus's metadata as a slipstream index file, with its size and open time.
+void write_metadata_index(const std::string& corpus, const std::string& metadata, const std::string& subset,
+                          const std::string& python, const slipstream::CsvColumns& columns, const std::string& output) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const slipstream::MetadataIndex index = slipstream::convert_corpus_metadata(corpus, metadata, python, subset, columns);
+  index.save(output);
+  const double build_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto open_start = Clock::now();
+  const slipstream::MetadataIndex reopened = slipstream::MetadataIndex::open(output);
+  const double open_ms = std::chrono::duration<double, std::milli>(Clock::now() - open_start).count();
+  std::printf("wrote %s: %lld %s entries in %.1f s (opens in %.2f ms)\n", output.c_str(),
+              static_cast<long long>(reopened.size()), reopened.corpus().c_str(), build_seconds, open_ms);
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, ',')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
 #endif
 
 }  // namespace
@@ -138,6 +172,43 @@ int main(int argc, char** argv) {
   train_tokenizer->add_option("--seed", training.seed, "Sampling seed")->capture_default_str();
 #endif
 
+#ifdef SLIPSTREAM_WITH_DATA
+  slipstream::DatasetOptions dataset_options;
+  auto add_dataset_flags = [&](CLI::App* command) {
+    command->add_option("--dataset", dataset_options.dataset,
+                        "yfcc15m, cc3m, cc12m, coco, redcaps, csv, tsv, webdataset, synthetic, imagefolder, filelist, "
+                        "cifar10, cifar100, mnist, stl10")->required();
+    command->add_option("--root", dataset_options.root, "The corpus's image folder (webdataset: the shard pattern)");
+    command->add_option("--metadata", dataset_options.metadata, "Metadata file (index, pickle, numpy, JSON, CSV/TSV)");
+    command->add_option("--csv-separator", dataset_options.csv.separator, "CSV/TSV field separator (default: ',' or tab)");
+    command->add_option("--csv-img-key", dataset_options.csv.image_column, "CSV column of image paths")->capture_default_str();
+    command->add_option("--csv-caption-key", dataset_options.csv.caption_column, "CSV column of captions")->capture_default_str();
+  };
+  auto* index_command = app.add_subcommand(
+      "index", "Convert a corpus's metadata (SLIP's pickle/numpy, COCO/RedCaps JSON, CSV) into a memory-mapped index");
+  add_dataset_flags(index_command);
+  std::string index_output, python = "python3", yfcc_subset;
+  index_command->add_option("--output", index_output, "The index file to write")->required();
+  index_command->add_option("--python", python, "Python (with numpy for .npy) that reads pickles")->capture_default_str();
+  index_command->add_option("--subset", yfcc_subset,
+                            "yfcc15m from YFCC100M's yfcc100m_dataset.txt: the subset list (yfcc100m_subset_data.tsv); "
+                            "captions are cleaned as SLIP's make_dataset.py does");
+#endif
+#ifdef SLIPSTREAM_WITH_OPENCV
+  auto* preview_command = app.add_subcommand("preview", "Write a PNG grid of samples: original, augmented views, caption");
+  add_dataset_flags(preview_command);
+  std::string preview_views = "clip,simclr,simclr", preview_output = "preview.png";
+  int64_t preview_count = 8, preview_first = 0;
+  slipstream::PreviewOptions preview_options;
+  preview_command->add_option("--views", preview_views, "View recipes, comma separated (clip, simclr, mocov2, eval-zeroshot, eval-linear)")
+      ->capture_default_str();
+  preview_command->add_option("--count", preview_count, "Samples to show")->capture_default_str();
+  preview_command->add_option("--first", preview_first, "First sample index")->capture_default_str();
+  preview_command->add_option("--seed", preview_options.seed, "Seed of the augmentations")->capture_default_str();
+  preview_command->add_option("--epoch", preview_options.epoch, "Epoch of the augmentations")->capture_default_str();
+  preview_command->add_option("--output", preview_output, "PNG to write")->capture_default_str();
+#endif
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (models->parsed()) {
@@ -147,6 +218,27 @@ int main(int argc, char** argv) {
     } else if (info->parsed()) {
       std::cout << slipstream::describe(slipstream::build_info());
     }
+#ifdef SLIPSTREAM_WITH_DATA
+    if (index_command->parsed()) {
+      write_metadata_index(dataset_options.dataset, dataset_options.metadata, yfcc_subset, python, dataset_options.csv,
+                           index_output);
+    }
+#endif
+#ifdef SLIPSTREAM_WITH_OPENCV
+    if (preview_command->parsed()) {
+      const slipstream::DatasetPtr dataset = slipstream::open_dataset(dataset_options);
+      slipstream::PipelineOptions pipeline_options;
+      for (const std::string& name : split_commas(preview_views)) pipeline_options.views.push_back(slipstream::parse_view_recipe(name));
+      const slipstream::SamplePipeline pipeline(pipeline_options);
+      for (int64_t i = preview_first; i < std::min(dataset->size(), preview_first + preview_count); ++i) {
+        preview_options.indices.push_back(i);
+      }
+      const int64_t skipped = slipstream::write_preview(*dataset, pipeline, preview_options, preview_output);
+      std::printf("wrote %s: %zu samples of %s%s\n", preview_output.c_str(), preview_options.indices.size() - skipped,
+                  dataset->description().c_str(),
+                  skipped > 0 ? (", " + std::to_string(skipped) + " unreadable left out").c_str() : "");
+    }
+#endif
 #ifdef SLIPSTREAM_WITH_DATA
     if (tokenize->parsed()) tokenize_lines(bpe_path, sentencepiece_model, text_files, context_length, truncate);
 #endif

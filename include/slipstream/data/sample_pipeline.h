@@ -1,0 +1,52 @@
+// What happens to one raw sample before batching: decode (at reduced JPEG size when every view
+// allows it), the views of the recipes (SLIP: clip + two simclr views), and the tokens of one
+// caption chosen at random, every draw from sample_rng(seed, epoch, index, stream) so the result
+// does not depend on which thread or process handles the sample.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "slipstream/data/augmentation.h"
+#include "slipstream/data/datasets/dataset.h"
+
+namespace slipstream {
+
+// A caption's framed token ids (SOT ... EOT, truncated to the context), e.g. ClipTokenizer::frame.
+using CaptionTokenizer = std::function<std::vector<int64_t>(const std::string&)>;
+
+struct PipelineOptions {
+  std::vector<ViewRecipe> views;  // one output tensor per entry
+  int64_t image_size = 224;
+  CaptionTokenizer tokenizer;     // empty: captions are not tokenized
+  int64_t context_length = 77;
+  bool reduced_decode = true;     // JPEGs decoded at 1/2, 1/4 or 1/8 when the smallest crop allows
+};
+
+struct Example {
+  std::vector<at::Tensor> views;  // each float [3, image_size, image_size]
+  std::vector<int64_t> tokens;    // framed ids, unpadded (empty without a tokenizer)
+  std::string caption;            // the chosen caption ("" when the sample has none)
+  int64_t label = -1;
+};
+
+class SamplePipeline {
+ public:
+  explicit SamplePipeline(PipelineOptions options);
+  const PipelineOptions& options() const { return options_; }
+
+  // Throws SampleError when the image cannot be decoded.
+  Example operator()(const RawSample& sample, uint64_t seed, uint64_t epoch, int64_t index) const;
+  // The image the views are cut from: the sample's decoded image, or its bytes decoded.
+  Image decode(const RawSample& sample) const;
+
+  // The stream of sample_rng that draws the caption choice; view v uses stream 1 + v.
+  static constexpr uint64_t kCaptionStream = 0;
+
+ private:
+  PipelineOptions options_;
+};
+
+}  // namespace slipstream

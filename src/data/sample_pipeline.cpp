@@ -1,0 +1,57 @@
+#include "slipstream/data/sample_pipeline.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+
+#include "slipstream/core/error.h"
+#ifdef SLIPSTREAM_WITH_OPENCV
+#include "slipstream/data/image_decode.h"
+#endif
+
+namespace slipstream {
+
+SamplePipeline::SamplePipeline(PipelineOptions options) : options_(std::move(options)) {
+  if (options_.image_size <= 0) throw ConfigError("image size must be positive");
+  if (options_.tokenizer && options_.context_length < 2) throw ConfigError("context length must be at least 2");
+}
+
+Image SamplePipeline::decode(const RawSample& sample) const {
+  if (sample.image.defined()) return sample.image;
+#ifdef SLIPSTREAM_WITH_OPENCV
+  DecodeOptions decode_options;
+  if (options_.reduced_decode && !options_.views.empty()) {
+    decode_options.min_crop_scale = 1.0;
+    decode_options.target_size = options_.image_size;
+    for (ViewRecipe recipe : options_.views) {
+      decode_options.min_crop_scale = std::min(decode_options.min_crop_scale, min_crop_scale(recipe));
+      // eval-linear resizes the short side to 256/224 of the crop before cropping
+      if (recipe == ViewRecipe::kEvalLinear) decode_options.target_size = options_.image_size * 256 / 224;
+    }
+  }
+  return decode_image(reinterpret_cast<const uint8_t*>(sample.encoded.data()), sample.encoded.size(), sample.source,
+                      decode_options);
+#else
+  throw ConfigError(sample.source + ": this build has no image decoding (OpenCV was not found at configure time)");
+#endif
+}
+
+Example SamplePipeline::operator()(const RawSample& sample, uint64_t seed, uint64_t epoch, int64_t index) const {
+  Example example;
+  example.label = sample.label;
+  if (!sample.captions.empty()) {
+    std::mt19937_64 rng = sample_rng(seed, epoch, static_cast<uint64_t>(index), kCaptionStream);
+    example.caption = sample.captions[std::uniform_int_distribution<size_t>(0, sample.captions.size() - 1)(rng)];
+  }
+  if (options_.tokenizer) example.tokens = options_.tokenizer(example.caption);
+  if (!options_.views.empty()) {
+    const Image image = decode(sample);
+    for (size_t v = 0; v < options_.views.size(); ++v) {
+      std::mt19937_64 rng = sample_rng(seed, epoch, static_cast<uint64_t>(index), 1 + v);
+      example.views.push_back(make_view(image, options_.views[v], rng, options_.image_size));  // [3, S, S]
+    }
+  }
+  return example;
+}
+
+}  // namespace slipstream
