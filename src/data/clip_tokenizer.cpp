@@ -186,7 +186,7 @@ std::vector<int64_t> ClipTokenizer::encode(const std::string& text) const {
       continue;
     }
     {
-      std::lock_guard<std::mutex> lock(cache_mutex_);
+      std::shared_lock<std::shared_mutex> lock(cache_mutex_);  // loader threads read the cache together
       auto cached = cache_.find(piece);
       if (cached != cache_.end()) {
         ids.insert(ids.end(), cached->second.begin(), cached->second.end());
@@ -200,7 +200,7 @@ std::vector<int64_t> ClipTokenizer::encode(const std::string& text) const {
       piece_ids.push_back(found->second);
     }
     ids.insert(ids.end(), piece_ids.begin(), piece_ids.end());
-    std::lock_guard<std::mutex> lock(cache_mutex_);
+    std::unique_lock<std::shared_mutex> lock(cache_mutex_);
     if (cache_.size() > 1'000'000) cache_.clear();  // bound memory on huge corpora
     cache_.emplace(piece, std::move(piece_ids));
   }

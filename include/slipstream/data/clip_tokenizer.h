@@ -4,7 +4,7 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
-#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,7 +45,7 @@ class ClipTokenizer {
   std::unordered_map<std::string, int64_t> encoder_;
   std::vector<std::string> decoder_;
   std::unordered_map<std::string, int32_t> merge_rank_;  // "first second" -> rank
-  mutable std::mutex cache_mutex_;
+  mutable std::shared_mutex cache_mutex_;
   mutable std::unordered_map<std::string, std::vector<int64_t>> cache_;  // piece -> ids
 };
 

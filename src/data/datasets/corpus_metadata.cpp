@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -223,7 +224,8 @@ MetadataIndex export_python_metadata(const std::string& corpus, const std::strin
   std::free(buffer);
   const int status = ::pclose(pipe);
   if (status != 0) {
-    throw FileFormatError(path, "the Python export (" + python + ") failed with status " + std::to_string(status) +
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : status;
+    throw FileFormatError(path, "the Python export (" + python + ") failed with exit code " + std::to_string(code) +
                                     "; its message is above");
   }
   return builder.build();

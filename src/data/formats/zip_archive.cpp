@@ -125,7 +125,11 @@ std::string ZipArchive::read(const std::string& name) const {
     if (member.compressed_size != member.size) throw fail("stored member with mismatched sizes");
     bytes = compressed;
   } else {
-    if (member.size > (uint64_t{1} << 32)) throw fail("member larger than 4 GiB");
+    // Deflate expands at most about 1032:1, so a larger claimed size is corrupt (and never allocated).
+    if (member.size > member.compressed_size * 1032 + 1024 || member.size > (uint64_t{1} << 32)) {
+      throw fail("uncompressed size " + std::to_string(member.size) + " impossible for " +
+                 std::to_string(member.compressed_size) + " compressed bytes");
+    }
     bytes.resize(member.size);
     z_stream stream{};
     if (inflateInit2(&stream, -MAX_WBITS) != Z_OK) throw fail("cannot initialise inflate");
