@@ -42,6 +42,14 @@ else()
   set(SLIPSTREAM_OPENCV_NOTE "not found: image decoding disabled (apt-get install libopencv-imgcodecs-dev)")
 endif()
 
+# libjpeg(-turbo): JPEGs decoded straight to RGB (OpenCV's path swaps the channels twice).
+find_package(JPEG QUIET)
+if(JPEG_FOUND)
+  set(SLIPSTREAM_JPEG_NOTE "found ${JPEG_VERSION}: JPEGs decoded directly")
+else()
+  set(SLIPSTREAM_JPEG_NOTE "not found: JPEGs decoded through OpenCV (apt-get install libjpeg-dev)")
+endif()
+
 find_package(PkgConfig QUIET)
 set(SLIPSTREAM_SENTENCEPIECE_FOUND OFF)
 if(PkgConfig_FOUND)

@@ -14,15 +14,18 @@
 
 namespace {
 
-// This process's resident set size in MiB, from /proc/self/status.
-double resident_mib() {
+// A line of /proc/self/status in MiB: VmRSS (all resident memory), RssAnon (the process's own
+// memory) or RssFile (pages of mapped files, shared with the page cache and reclaimable).
+double status_mib(const std::string& field) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;
   }
   return -1;
 }
+
+nlohmann::json resident() { return {{"rss_mib", status_mib("VmRSS")}, {"anon_mib", status_mib("RssAnon")}, {"file_mib", status_mib("RssFile")}}; }
 
 }  // namespace
 
@@ -35,11 +38,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   using Clock = std::chrono::steady_clock;
-  const double rss_before = resident_mib();
+  const nlohmann::json before = resident();
   const auto start = Clock::now();
   const slipstream::MetadataIndex index = slipstream::MetadataIndex::open(path);
   const double open_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  const double rss_open = resident_mib();
+  const nlohmann::json after_open = resident();
 
   std::mt19937_64 rng(0);
   size_t bytes = 0;
@@ -50,10 +53,10 @@ int main(int argc, char** argv) {
     for (auto caption : entry.captions) bytes += caption.size();
   }
   const double read_us = std::chrono::duration<double, std::micro>(Clock::now() - read_start).count() / static_cast<double>(reads);
-  nlohmann::json result = {{"entries", index.size()},       {"corpus", index.corpus()},
-                           {"open_ms", open_ms},             {"rss_before_mib", rss_before},
-                           {"rss_after_open_mib", rss_open}, {"random_reads", reads},
-                           {"microseconds_per_read", read_us}, {"rss_after_reads_mib", resident_mib()},
+  nlohmann::json result = {{"entries", index.size()},   {"corpus", index.corpus()},
+                           {"open_ms", open_ms},         {"resident_before", before},
+                           {"resident_after_open", after_open}, {"random_reads", reads},
+                           {"microseconds_per_read", read_us}, {"resident_after_reads", resident()},
                            {"bytes_read", bytes}};
   std::cout << result.dump() << "\n";
   return 0;

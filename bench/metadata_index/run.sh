@@ -59,8 +59,9 @@ out = {"benchmark": "open YFCC15M-scale caption metadata (generated captions)",
        "slip_pickle": dict(slip, file_bytes=int(sys.argv[6])),
        "slipstream_index": dict(ours, convert_seconds=float(sys.argv[4]), file_bytes=int(sys.argv[5]))}
 json.dump(out, open(sys.argv[1], "w"), indent=2)
+b, o, r = ours["resident_before"], ours["resident_after_open"], ours["resident_after_reads"]
 print(f"pickle.load: {slip['open_seconds']:.1f} s, +{slip['rss_added_mib']:.0f} MiB resident; "
-      f"index: open {ours['open_ms']:.2f} ms, +{ours['rss_after_open_mib'] - ours['rss_before_mib']:.1f} MiB resident "
-      f"({ours['rss_after_reads_mib'] - ours['rss_before_mib']:.0f} MiB after {ours['random_reads']} random reads), "
-      f"one-time conversion {float(sys.argv[4]):.0f} s")
+      f"index: open {ours['open_ms']:.2f} ms, +{o['rss_mib'] - b['rss_mib']:.1f} MiB resident; after "
+      f"{ours['random_reads']} random reads +{r['anon_mib'] - b['anon_mib']:.1f} MiB own memory and "
+      f"{r['file_mib'] - b['file_mib']:.0f} MiB of mapped file pages (page cache); one-time conversion {float(sys.argv[4]):.0f} s")
 PY

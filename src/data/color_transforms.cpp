@@ -60,18 +60,63 @@ Image blend_from(const Image& image, double factor, Degenerate degenerate) {
   return out;
 }
 
+// Every value of Pillow's HSV arithmetic that depends on at most two 8-bit inputs, computed once
+// with the very expressions below it replaces (so the results are bit for bit the same): the
+// float quotients of rgb2hsv, the saturation byte, and hsv2rgb's sector, fraction and p.
+struct HsvTables {
+  float quotient[256][256];    // [numerator][denominator]: (float)n / (float)d, d > 0
+  uint8_t saturation[256][256];  // [max - min][max]: CLIP8((int)((cr / maxc) * 255.0))
+  int sector[256];             // [h]: floor(h * 6.0 / 255.0)
+  float fraction[256];         // [h]: h * 6.0 / 255.0 - sector
+  float scaled_s[256];         // [s]: s / 255.0
+  uint8_t p[256][256];         // [s][v]: round(v * (1.0 - fs))
+
+  HsvTables() {
+    for (int n = 0; n < 256; ++n) {
+      quotient[n][0] = 0.0f;
+      for (int d = 1; d < 256; ++d) quotient[n][d] = static_cast<float>(n) / static_cast<float>(d);
+    }
+    for (int range = 0; range < 256; ++range) {
+      for (int maxc = 0; maxc < 256; ++maxc) {
+        const float s = maxc > 0 ? static_cast<float>(range) / static_cast<float>(maxc) : 0.0f;
+        saturation[range][maxc] = static_cast<uint8_t>(std::clamp(static_cast<int>(s * 255.0), 0, 255));
+      }
+    }
+    for (int h = 0; h < 256; ++h) {
+      sector[h] = static_cast<int>(std::floor(static_cast<float>(h) * 6.0 / 255.0));
+      fraction[h] = static_cast<float>(static_cast<float>(h) * 6.0 / 255.0 - static_cast<float>(sector[h]));
+    }
+    for (int sat = 0; sat < 256; ++sat) {
+      scaled_s[sat] = static_cast<float>(static_cast<float>(sat) / 255.0);
+      for (int v = 0; v < 256; ++v) {
+        p[sat][v] = static_cast<uint8_t>(std::clamp(static_cast<int>(std::round(static_cast<float>(v) * (1.0 - scaled_s[sat]))), 0, 255));
+      }
+    }
+  }
+};
+
+const HsvTables& hsv_tables() {
+  static const HsvTables tables;
+  return tables;
+}
+
+// std::round for x >= 0, without the library call: x - trunc(x) is exact here (Sterbenz).
+inline int round_nonnegative(double x) {
+  const int whole = static_cast<int>(x);
+  return whole + (x - whole >= 0.5 ? 1 : 0);
+}
+
 // Pillow's rgb2hsv_row (libImaging/Convert.c), following colorsys.py with 8-bit outputs.
-inline void rgb_to_hsv(const uint8_t* in, uint8_t* out) {
+inline void rgb_to_hsv(const HsvTables& tables, const uint8_t* in, uint8_t* out) {
   const uint8_t r = in[0], g = in[1], b = in[2];
   const uint8_t maxc = std::max(r, std::max(g, b));
   const uint8_t minc = std::min(r, std::min(g, b));
   uint8_t uh = 0, us = 0;
   if (minc != maxc) {
-    const float cr = static_cast<float>(maxc - minc);
-    const float s = cr / static_cast<float>(maxc);
-    const float rc = static_cast<float>(maxc - r) / cr;
-    const float gc = static_cast<float>(maxc - g) / cr;
-    const float bc = static_cast<float>(maxc - b) / cr;
+    const int cr = maxc - minc;  // (float) cr in Pillow; every quotient by it comes from the table
+    const float rc = tables.quotient[maxc - r][cr];
+    const float gc = tables.quotient[maxc - g][cr];
+    const float bc = tables.quotient[maxc - b][cr];
     float h;
     if (r == maxc) {
       h = bc - gc;
@@ -83,9 +128,9 @@ inline void rgb_to_hsv(const uint8_t* in, uint8_t* out) {
     // fmod(h / 6 + 1, 1) with h / 6 + 1 in [0.8, 1.9): subtracting 1 is exact in double, and far cheaper.
     const double wrapped = h / 6.0 + 1.0;
     h = static_cast<float>(wrapped >= 1.0 ? wrapped - 1.0 : wrapped);
-    // CLIP8((int)(x * 255.0)); both products lie in [0, 255] here
+    // CLIP8((int)(x * 255.0)); the product lies in [0, 255] here
     uh = static_cast<uint8_t>(std::clamp(static_cast<int>(h * 255.0), 0, 255));
-    us = static_cast<uint8_t>(std::clamp(static_cast<int>(s * 255.0), 0, 255));
+    us = tables.saturation[cr][maxc];
   }
   out[0] = uh;
   out[1] = us;
@@ -93,19 +138,18 @@ inline void rgb_to_hsv(const uint8_t* in, uint8_t* out) {
 }
 
 // Pillow's hsv2rgb (libImaging/Convert.c).
-inline void hsv_to_rgb(const uint8_t* in, uint8_t* out) {
+inline void hsv_to_rgb(const HsvTables& tables, const uint8_t* in, uint8_t* out) {
   const uint8_t h = in[0], s = in[1], v = in[2];
   if (s == 0) {
     out[0] = out[1] = out[2] = v;
     return;
   }
-  const int i = static_cast<int>(std::floor(static_cast<float>(h) * 6.0 / 255.0));  // 0 - 6
-  const float f = static_cast<float>(static_cast<float>(h) * 6.0 / 255.0 - static_cast<float>(i));
-  const float fs = static_cast<float>(static_cast<float>(s) / 255.0);
-  const int p = static_cast<int>(std::round(static_cast<float>(v) * (1.0 - fs)));
-  const int q = static_cast<int>(std::round(static_cast<float>(v) * (1.0 - fs * f)));  // fs * f in float
-  const int t = static_cast<int>(std::round(static_cast<float>(v) * (1.0 - fs * (1.0 - f))));
-  const uint8_t up = static_cast<uint8_t>(std::clamp(p, 0, 255));
+  const int i = tables.sector[h];  // 0 - 6
+  const float f = tables.fraction[h];
+  const float fs = tables.scaled_s[s];
+  const uint8_t up = tables.p[s][v];
+  const int q = round_nonnegative(static_cast<float>(v) * (1.0 - fs * f));  // fs * f in float
+  const int t = round_nonnegative(static_cast<float>(v) * (1.0 - fs * (1.0 - f)));
   const uint8_t uq = static_cast<uint8_t>(std::clamp(q, 0, 255));
   const uint8_t ut = static_cast<uint8_t>(std::clamp(t, 0, 255));
   switch (i % 6) {
@@ -210,11 +254,12 @@ Image adjust_hue(const Image& image, double hue_factor) {
   const uint8_t* in = image.data_ptr<uint8_t>();
   uint8_t* dst = out.data_ptr<uint8_t>();
   const int64_t pixels = image.size(0) * image.size(1);
+  const HsvTables& tables = hsv_tables();
   uint8_t hsv[3];
   for (int64_t i = 0; i < pixels; ++i, in += 3, dst += 3) {
-    rgb_to_hsv(in, hsv);
+    rgb_to_hsv(tables, in, hsv);
     hsv[0] = static_cast<uint8_t>(hsv[0] + shift);
-    hsv_to_rgb(hsv, dst);
+    hsv_to_rgb(tables, hsv, dst);
   }
   return out;
 }

@@ -85,18 +85,24 @@ void resample_horizontal(const uint8_t* in, int64_t in_stride, int64_t row_begin
 }
 
 // Vertical pass: `in` rows (stride in_stride) -> `out` [out_height, width, 3]; bounds are
-// relative to `in`'s first row.
+// relative to `in`'s first row. Each output row accumulates whole input rows (contiguous, so the
+// compiler vectorises it); the integer sums are Pillow's, in another order.
 void resample_vertical(const uint8_t* in, int64_t in_stride, int64_t width, const Coefficients& c,
                        int64_t out_height, uint8_t* out) {
+  const int64_t values = width * 3;
+  std::vector<int32_t> sums(static_cast<size_t>(values));
   for (int64_t y = 0; y < out_height; ++y) {
     const int64_t first = c.bounds[y * 2], count = c.bounds[y * 2 + 1];
     const int32_t* k = &c.weights[y * c.kernel_size];
-    uint8_t* target = out + y * width * 3;
-    for (int64_t x = 0; x < width * 3; ++x) {
-      int32_t sum = 1 << (kPrecisionBits - 1);
-      for (int64_t i = 0; i < count; ++i) sum += in[(first + i) * in_stride + x] * k[i];
-      target[x] = clip8(sum);
+    int32_t* sum = sums.data();
+    std::fill(sums.begin(), sums.end(), 1 << (kPrecisionBits - 1));
+    for (int64_t i = 0; i < count; ++i) {
+      const uint8_t* row = in + (first + i) * in_stride;
+      const int32_t weight = k[i];
+      for (int64_t x = 0; x < values; ++x) sum[x] += row[x] * weight;
     }
+    uint8_t* target = out + y * values;
+    for (int64_t x = 0; x < values; ++x) target[x] = clip8(sum[x]);
   }
 }
 

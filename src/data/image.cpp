@@ -22,10 +22,12 @@ at::Tensor to_normalized_chw(const Image& image, const std::array<float, 3>& mea
   const uint8_t* in = image.data_ptr<uint8_t>();
   float* planes = out.data_ptr<float>();
   for (int c = 0; c < 3; ++c) {
-    // torchvision: x / 255, then (x - mean) / std, in float32
-    const float m = mean[c], s = std[c];
+    // torchvision: x / 255, then (x - mean) / std, in float32: the same expression for each of the
+    // 256 values, looked up per pixel.
+    float table[256];
+    for (int value = 0; value < 256; ++value) table[value] = (static_cast<float>(value) / 255.0f - mean[c]) / std[c];
     float* plane = planes + c * pixels;
-    for (int64_t i = 0; i < pixels; ++i) plane[i] = (static_cast<float>(in[i * 3 + c]) / 255.0f - m) / s;
+    for (int64_t i = 0; i < pixels; ++i) plane[i] = table[in[i * 3 + c]];
   }
   return out;
 }

@@ -9,6 +9,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "slipstream/core/error.h"
+#ifdef SLIPSTREAM_WITH_LIBJPEG
+#include "slipstream/data/jpeg_decoder.h"
+#endif
 
 namespace slipstream {
 
@@ -70,7 +73,12 @@ Image decode_image(const uint8_t* data, size_t size, const std::string& source, 
   int flags = cv::IMREAD_COLOR;  // 8-bit BGR; applies EXIF orientation
   if (auto dimensions = jpeg_size(data, size)) {
     if (!jpeg_is_complete(data, size)) throw SampleError(source, "truncated JPEG (no end-of-image marker)");
-    switch (jpeg_reduction(dimensions->second, dimensions->first, options)) {
+    const int reduction = jpeg_reduction(dimensions->second, dimensions->first, options);
+#ifdef SLIPSTREAM_WITH_LIBJPEG
+    // Grey and YCbCr JPEGs straight to RGB through libjpeg (OpenCV would swap to BGR and back).
+    if (auto image = decode_jpeg_rgb(data, size, source, reduction)) return *image;
+#endif
+    switch (reduction) {
       case 2: flags = cv::IMREAD_REDUCED_COLOR_2; break;
       case 4: flags = cv::IMREAD_REDUCED_COLOR_4; break;
       case 8: flags = cv::IMREAD_REDUCED_COLOR_8; break;

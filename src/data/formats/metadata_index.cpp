@@ -51,6 +51,7 @@ MetadataIndex MetadataIndex::open(const std::string& path) {
   void* mapping = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
   ::close(fd);
   if (mapping == MAP_FAILED) throw FileFormatError(path, std::string("cannot map metadata index: ") + std::strerror(errno));
+  ::madvise(mapping, size, MADV_RANDOM);  // training reads entries in random order: no read-ahead
   MetadataIndex index;
   index.path_ = path;
   index.storage_ = std::shared_ptr<const void>(mapping, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
