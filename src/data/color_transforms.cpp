@@ -38,24 +38,44 @@ inline uint8_t blend_value(int in1, int in2, float alpha, bool interpolate) {
   return static_cast<uint8_t>(temp);
 }
 
-// Image.blend(degenerate, image, factor), with the degenerate image given per pixel by `degenerate(rgb, out)`.
-template <typename Degenerate>
-Image blend_from(const Image& image, double factor, Degenerate degenerate) {
+// Image.blend(degenerate, image, factor) where the degenerate image is one grey level for the whole
+// image (brightness: 0, contrast: the mean): every output byte is a function of its input byte.
+Image blend_with_constant(const Image& image, double factor, uint8_t base) {
   const float alpha = static_cast<float>(factor);  // Python float -> C float ("f" argument of core.blend)
+  if (alpha == 1.0f) return image.clone();
+  const bool interpolate = alpha >= 0.0f && alpha <= 1.0f;
+  uint8_t table[256];
+  for (int value = 0; value < 256; ++value) table[value] = alpha == 0.0f ? base : blend_value(base, value, alpha, interpolate);
+  Image out = at::empty_like(image);
+  const uint8_t* in = image.data_ptr<uint8_t>();
+  uint8_t* dst = out.data_ptr<uint8_t>();
+  const int64_t values = image.numel();
+  for (int64_t i = 0; i < values; ++i) dst[i] = table[in[i]];
+  return out;
+}
+
+// Image.blend(grey, image, factor) with grey the pixel's own luma (saturation).
+template <bool kInterpolate>
+void blend_pixels_with_luma(const uint8_t* in, uint8_t* dst, int64_t pixels, float alpha) {
+  for (int64_t i = 0; i < pixels; ++i, in += 3, dst += 3) {
+    const int grey = luma(in);
+    for (int c = 0; c < 3; ++c) dst[c] = blend_value(grey, in[c], alpha, kInterpolate);
+  }
+}
+
+Image blend_with_luma(const Image& image, double factor) {
+  const float alpha = static_cast<float>(factor);
   if (alpha == 1.0f) return image.clone();
   Image out = at::empty_like(image);
   const uint8_t* in = image.data_ptr<uint8_t>();
   uint8_t* dst = out.data_ptr<uint8_t>();
   const int64_t pixels = image.size(0) * image.size(1);
-  const bool interpolate = alpha >= 0.0f && alpha <= 1.0f;
-  uint8_t base[3];
-  for (int64_t i = 0; i < pixels; ++i, in += 3, dst += 3) {
-    degenerate(in, base);
-    if (alpha == 0.0f) {
-      dst[0] = base[0], dst[1] = base[1], dst[2] = base[2];
-    } else {
-      for (int c = 0; c < 3; ++c) dst[c] = blend_value(base[c], in[c], alpha, interpolate);
-    }
+  if (alpha == 0.0f) {
+    for (int64_t i = 0; i < pixels; ++i, in += 3, dst += 3) dst[0] = dst[1] = dst[2] = luma(in);
+  } else if (alpha > 0.0f && alpha < 1.0f) {
+    blend_pixels_with_luma<true>(in, dst, pixels, alpha);
+  } else {
+    blend_pixels_with_luma<false>(in, dst, pixels, alpha);
   }
   return out;
 }
@@ -173,19 +193,39 @@ float gaussian_blur_radius(float radius, int passes) {
   return l + a;
 }
 
-// Pillow's ImagingLineBoxBlur8: one extended box blur of a line of `lastx + 1` values (stride 1), edge
-// values extended, in 8.24 fixed point: weight ww for the 2 * radius + 1 inner values, fw for the two
-// fractional ones. Unsigned 32-bit arithmetic as in Pillow (the accumulator wraps back into range).
-void line_box_blur(uint8_t* line_out, const uint8_t* line_in, int lastx, int radius, int edge_a, int edge_b,
-                   uint32_t ww, uint32_t fw) {
-  uint32_t acc = line_in[0] * static_cast<uint32_t>(radius + 1);
-  for (int x = 0; x < edge_a - 1; ++x) acc += line_in[x];
-  acc += line_in[lastx] * static_cast<uint32_t>(radius - edge_a + 1);
-
-  auto move = [&](int subtract, int add) { acc += static_cast<uint32_t>(line_in[add] - line_in[subtract]); };
+// Pillow's ImagingLineBoxBlur8 applied to many lines at once: `in` and `out` hold `length` rows of
+// `lines` values, and each column is one line, blurred along the rows. One extended box blur of
+// radius `radius` (+ a fractional part), edge values extended, in 8.24 fixed point: weight ww for
+// the 2 * radius + 1 inner values, fw for the two fractional ones. The accumulators are Pillow's
+// unsigned 32-bit ones (wrapping back into range), one per line, updated row by row so the
+// compiler vectorises across lines.
+void box_blur_rows(const uint8_t* in, uint8_t* out, int64_t lines, int length, int radius, uint32_t ww, uint32_t fw,
+                   std::vector<uint32_t>& acc) {
+  const int lastx = length - 1;
+  const int edge_a = std::min(radius + 1, length), edge_b = std::max(length - radius - 1, 0);
+  auto row = [&](int k) { return in + static_cast<int64_t>(k) * lines; };
+  uint32_t* a = acc.data();
+  for (int64_t v = 0; v < lines; ++v) a[v] = row(0)[v] * static_cast<uint32_t>(radius + 1);
+  for (int x = 0; x < edge_a - 1; ++x) {
+    const uint8_t* r = row(x);
+    for (int64_t v = 0; v < lines; ++v) a[v] += r[v];
+  }
+  {
+    const uint8_t* r = row(lastx);
+    const uint32_t times = static_cast<uint32_t>(radius - edge_a + 1);
+    for (int64_t v = 0; v < lines; ++v) a[v] += r[v] * times;
+  }
+  auto move = [&](int subtract, int add) {
+    const uint8_t *s = row(subtract), *p = row(add);
+    for (int64_t v = 0; v < lines; ++v) a[v] += static_cast<uint32_t>(p[v] - s[v]);
+  };
   auto save = [&](int x, int left, int right) {
-    const uint32_t bulk = acc * ww + static_cast<uint32_t>(line_in[left] + line_in[right]) * fw;
-    line_out[x] = static_cast<uint8_t>((bulk + (1u << 23)) >> 24);
+    const uint8_t *l = row(left), *r = row(right);
+    uint8_t* o = out + static_cast<int64_t>(x) * lines;
+    for (int64_t v = 0; v < lines; ++v) {
+      const uint32_t bulk = a[v] * ww + static_cast<uint32_t>(l[v] + r[v]) * fw;
+      o[v] = static_cast<uint8_t>((bulk + (1u << 23)) >> 24);
+    }
   };
   if (edge_a <= edge_b) {
     for (int x = 0; x < edge_a; ++x) move(0, x + radius), save(x, 0, x + radius + 1);
@@ -198,20 +238,20 @@ void line_box_blur(uint8_t* line_out, const uint8_t* line_in, int lastx, int rad
   }
 }
 
-// `passes` extended box blurs of radius `float_radius` along every line of `planes` (lines of `length`
-// values, one after another), in place: Pillow's ImagingHorizontalBoxBlur, repeated.
-void box_blur_lines(std::vector<uint8_t>& planes, int length, float float_radius, int passes) {
+// `passes` extended box blurs of radius `float_radius` along the rows of `planes` ([length, lines]
+// per plane, `count` planes), in place: Pillow's ImagingHorizontalBoxBlur on the transposed image, repeated.
+void box_blur_planes(std::vector<uint8_t>& planes, int count, int64_t lines, int length, float float_radius, int passes) {
   const int radius = static_cast<int>(float_radius);
   const uint32_t ww = static_cast<uint32_t>(static_cast<float>(1u << 24) / (float_radius * 2 + 1));
   const uint32_t fw = ((1u << 24) - static_cast<uint32_t>(radius * 2 + 1) * ww) / 2;
-  const int edge_a = std::min(radius + 1, length);
-  const int edge_b = std::max(length - radius - 1, 0);
-  std::vector<uint8_t> line(static_cast<size_t>(length));
-  for (size_t start = 0; start < planes.size(); start += static_cast<size_t>(length)) {
-    uint8_t* values = planes.data() + start;
+  const int64_t plane_size = lines * length;
+  std::vector<uint8_t> scratch(static_cast<size_t>(plane_size));
+  std::vector<uint32_t> acc(static_cast<size_t>(lines));
+  for (int c = 0; c < count; ++c) {
+    uint8_t* plane = planes.data() + c * plane_size;
     for (int pass = 0; pass < passes; ++pass) {
-      line_box_blur(line.data(), values, length - 1, radius, edge_a, edge_b, ww, fw);
-      std::copy(line.begin(), line.end(), values);
+      box_blur_rows(plane, scratch.data(), lines, length, radius, ww, fw, acc);
+      std::copy(scratch.begin(), scratch.end(), plane);
     }
   }
 }
@@ -221,7 +261,7 @@ void box_blur_lines(std::vector<uint8_t>& planes, int length, float float_radius
 Image adjust_brightness(const Image& image, double factor) {
   check_image(image, "adjust_brightness");
   check_factor(factor, "adjust_brightness");
-  return blend_from(image, factor, [](const uint8_t*, uint8_t* base) { base[0] = base[1] = base[2] = 0; });
+  return blend_with_constant(image, factor, 0);
 }
 
 Image adjust_contrast(const Image& image, double factor) {
@@ -234,13 +274,13 @@ Image adjust_contrast(const Image& image, double factor) {
   for (int64_t i = 0; i < pixels; ++i) sum += luma(in + 3 * i);
   const double mean = static_cast<double>(sum) / static_cast<double>(pixels);
   const uint8_t grey = static_cast<uint8_t>(static_cast<int>(mean + 0.5));
-  return blend_from(image, factor, [grey](const uint8_t*, uint8_t* base) { base[0] = base[1] = base[2] = grey; });
+  return blend_with_constant(image, factor, grey);
 }
 
 Image adjust_saturation(const Image& image, double factor) {
   check_image(image, "adjust_saturation");
   check_factor(factor, "adjust_saturation");
-  return blend_from(image, factor, [](const uint8_t* rgb, uint8_t* base) { base[0] = base[1] = base[2] = luma(rgb); });
+  return blend_with_luma(image, factor);
 }
 
 Image adjust_hue(const Image& image, double hue_factor) {
@@ -292,18 +332,19 @@ Image gaussian_blur(const Image& image, double sigma) {
     return out;
   }
   const size_t plane = static_cast<size_t>(height) * width;
-  // rows: planes[c][y][x]; all horizontal passes, then all vertical passes on the transposed image
-  std::vector<uint8_t> rows(3 * plane), cols(3 * plane);
-  for (size_t i = 0; i < plane; ++i)
-    for (int c = 0; c < 3; ++c) rows[c * plane + i] = in[3 * i + c];
-  box_blur_lines(rows, width, box_radius, kPasses);
-  for (int c = 0; c < 3; ++c)
-    for (int y = 0; y < height; ++y)
-      for (int x = 0; x < width; ++x) cols[c * plane + static_cast<size_t>(x) * height + y] = rows[c * plane + static_cast<size_t>(y) * width + x];
-  box_blur_lines(cols, height, box_radius, kPasses);
+  // Pillow blurs every row (all passes), then every column. Rows are blurred as the lines of the
+  // transposed planes [c][x][y], columns as the lines of the planes [c][y][x].
+  std::vector<uint8_t> by_column(3 * plane), by_row(3 * plane);
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x)
-      for (int c = 0; c < 3; ++c) dst[(static_cast<size_t>(y) * width + x) * 3 + c] = cols[c * plane + static_cast<size_t>(x) * height + y];
+      for (int c = 0; c < 3; ++c) by_column[c * plane + static_cast<size_t>(x) * height + y] = in[(static_cast<size_t>(y) * width + x) * 3 + c];
+  box_blur_planes(by_column, 3, height, width, box_radius, kPasses);
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) by_row[c * plane + static_cast<size_t>(y) * width + x] = by_column[c * plane + static_cast<size_t>(x) * height + y];
+  box_blur_planes(by_row, 3, width, height, box_radius, kPasses);
+  for (size_t i = 0; i < plane; ++i)
+    for (int c = 0; c < 3; ++c) dst[3 * i + c] = by_row[c * plane + i];
   return out;
 }
 
