@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "slipstream/core/error.h"
+#include "pixel_loop.h"
 
 // The float / double mix below is deliberate: each expression evaluates in the precision Pillow's C
 // code uses (float variables, double literals), so the truncations land on the same integers. This
@@ -56,7 +57,7 @@ Image blend_with_constant(const Image& image, double factor, uint8_t base) {
 
 // Image.blend(grey, image, factor) with grey the pixel's own luma (saturation).
 template <bool kInterpolate>
-void blend_pixels_with_luma(const uint8_t* in, uint8_t* dst, int64_t pixels, float alpha) {
+SLIPSTREAM_PIXEL_LOOP void blend_pixels_with_luma(const uint8_t* in, uint8_t* dst, int64_t pixels, float alpha) {
   for (int64_t i = 0; i < pixels; ++i, in += 3, dst += 3) {
     const int grey = luma(in);
     for (int c = 0; c < 3; ++c) dst[c] = blend_value(grey, in[c], alpha, kInterpolate);
@@ -86,7 +87,7 @@ Image blend_with_luma(const Image& image, double factor) {
 struct HsvTables {
   float quotient[256][256];    // [numerator][denominator]: (float)n / (float)d, d > 0
   uint8_t saturation[256][256];  // [max - min][max]: CLIP8((int)((cr / maxc) * 255.0))
-  int sector[256];             // [h]: floor(h * 6.0 / 255.0)
+  int sector[256];             // [h]: floor(h * 6.0 / 255.0) % 6
   float fraction[256];         // [h]: h * 6.0 / 255.0 - sector
   float scaled_s[256];         // [s]: s / 255.0
   uint8_t p[256][256];         // [s][v]: round(v * (1.0 - fs))
@@ -103,8 +104,9 @@ struct HsvTables {
       }
     }
     for (int h = 0; h < 256; ++h) {
-      sector[h] = static_cast<int>(std::floor(static_cast<float>(h) * 6.0 / 255.0));
-      fraction[h] = static_cast<float>(static_cast<float>(h) * 6.0 / 255.0 - static_cast<float>(sector[h]));
+      const int i = static_cast<int>(std::floor(static_cast<float>(h) * 6.0 / 255.0));  // 0 - 6
+      fraction[h] = static_cast<float>(static_cast<float>(h) * 6.0 / 255.0 - static_cast<float>(i));
+      sector[h] = i % 6;
     }
     for (int sat = 0; sat < 256; ++sat) {
       scaled_s[sat] = static_cast<float>(static_cast<float>(sat) / 255.0);
@@ -137,14 +139,13 @@ inline void rgb_to_hsv(const HsvTables& tables, const uint8_t* in, uint8_t* out)
     const float rc = tables.quotient[maxc - r][cr];
     const float gc = tables.quotient[maxc - g][cr];
     const float bc = tables.quotient[maxc - b][cr];
-    float h;
-    if (r == maxc) {
-      h = bc - gc;
-    } else if (g == maxc) {
-      h = static_cast<float>(2.0 + rc - bc);
-    } else {
-      h = static_cast<float>(4.0 + gc - rc);
-    }
+    // Pillow's if / else if / else on which channel is the maximum, as selects (the branch is
+    // unpredictable on photographs); each candidate is Pillow's expression.
+    const float from_red = bc - gc;
+    const float from_green = static_cast<float>(2.0 + rc - bc);
+    const float from_blue = static_cast<float>(4.0 + gc - rc);
+    float h = g == maxc ? from_green : from_blue;
+    h = r == maxc ? from_red : h;
     // fmod(h / 6 + 1, 1) with h / 6 + 1 in [0.8, 1.9): subtracting 1 is exact in double, and far cheaper.
     const double wrapped = h / 6.0 + 1.0;
     h = static_cast<float>(wrapped >= 1.0 ? wrapped - 1.0 : wrapped);
@@ -164,7 +165,6 @@ inline void hsv_to_rgb(const HsvTables& tables, const uint8_t* in, uint8_t* out)
     out[0] = out[1] = out[2] = v;
     return;
   }
-  const int i = tables.sector[h];  // 0 - 6
   const float f = tables.fraction[h];
   const float fs = tables.scaled_s[s];
   const uint8_t up = tables.p[s][v];
@@ -172,15 +172,131 @@ inline void hsv_to_rgb(const HsvTables& tables, const uint8_t* in, uint8_t* out)
   const int t = round_nonnegative(static_cast<float>(v) * (1.0 - fs * (1.0 - f)));
   const uint8_t uq = static_cast<uint8_t>(std::clamp(q, 0, 255));
   const uint8_t ut = static_cast<uint8_t>(std::clamp(t, 0, 255));
-  switch (i % 6) {
-    case 0: out[0] = v, out[1] = ut, out[2] = up; break;
-    case 1: out[0] = uq, out[1] = v, out[2] = up; break;
-    case 2: out[0] = up, out[1] = v, out[2] = ut; break;
-    case 3: out[0] = up, out[1] = uq, out[2] = v; break;
-    case 4: out[0] = ut, out[1] = up, out[2] = v; break;
-    default: out[0] = v, out[1] = up, out[2] = uq; break;
-  }
+  // Pillow's switch (i % 6) as a lookup: which of v, t, p, q each channel takes in each sector.
+  static constexpr uint8_t kSectorChannels[6][3] = {{0, 1, 2}, {3, 0, 2}, {2, 0, 1}, {2, 3, 0}, {1, 2, 0}, {0, 2, 3}};
+  const uint8_t values[4] = {v, ut, up, uq};
+  const uint8_t* channels = kSectorChannels[tables.sector[h]];
+  out[0] = values[channels[0]];
+  out[1] = values[channels[1]];
+  out[2] = values[channels[2]];
 }
+
+#if SLIPSTREAM_X86_DISPATCH
+// rgb_to_hsv, the shift and hsv_to_rgb on 8 pixels at once, each float or double operation the
+// scalar code's own (IEEE division and rounding are exact whatever the width; no FMA): the
+// divisions are computed instead of looked up, double expressions run on two halves of 4 lanes.
+namespace hue_avx2 {
+
+#define SLIPSTREAM_AVX2 __attribute__((target("avx2")))
+
+struct Doubles {  // 8 lanes as two __m256d
+  __m256d lo, hi;
+};
+SLIPSTREAM_AVX2 inline Doubles widen(__m256 x) {
+  return {_mm256_cvtps_pd(_mm256_castps256_ps128(x)), _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))};
+}
+SLIPSTREAM_AVX2 inline Doubles widen(__m256i x) {
+  return {_mm256_cvtepi32_pd(_mm256_castsi256_si128(x)), _mm256_cvtepi32_pd(_mm256_extracti128_si256(x, 1))};
+}
+SLIPSTREAM_AVX2 inline __m256 to_float(Doubles x) {
+  return _mm256_set_m128(_mm256_cvtpd_ps(x.hi), _mm256_cvtpd_ps(x.lo));
+}
+SLIPSTREAM_AVX2 inline __m256i truncate(Doubles x) {  // (int) x
+  return _mm256_set_m128i(_mm256_cvttpd_epi32(x.hi), _mm256_cvttpd_epi32(x.lo));
+}
+SLIPSTREAM_AVX2 inline Doubles add(Doubles a, Doubles b) { return {_mm256_add_pd(a.lo, b.lo), _mm256_add_pd(a.hi, b.hi)}; }
+SLIPSTREAM_AVX2 inline Doubles sub(Doubles a, Doubles b) { return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)}; }
+SLIPSTREAM_AVX2 inline Doubles mul(Doubles a, Doubles b) { return {_mm256_mul_pd(a.lo, b.lo), _mm256_mul_pd(a.hi, b.hi)}; }
+SLIPSTREAM_AVX2 inline Doubles div(Doubles a, Doubles b) { return {_mm256_div_pd(a.lo, b.lo), _mm256_div_pd(a.hi, b.hi)}; }
+SLIPSTREAM_AVX2 inline Doubles floor(Doubles a) { return {_mm256_floor_pd(a.lo), _mm256_floor_pd(a.hi)}; }
+// 1.0 in the lanes where a >= b, 0.0 elsewhere
+SLIPSTREAM_AVX2 inline Doubles at_least(Doubles a, Doubles b) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  return {_mm256_and_pd(_mm256_cmp_pd(a.lo, b.lo, _CMP_GE_OQ), one), _mm256_and_pd(_mm256_cmp_pd(a.hi, b.hi, _CMP_GE_OQ), one)};
+}
+SLIPSTREAM_AVX2 inline Doubles constant(double value) {
+  return {_mm256_set1_pd(value), _mm256_set1_pd(value)};
+}
+// std::round for x >= 0, as round_nonnegative: floor(x) + (x - floor(x) >= 0.5)
+SLIPSTREAM_AVX2 inline __m256i round_nonnegative(Doubles x) {
+  const Doubles whole = floor(x);
+  return truncate(add(whole, at_least(sub(x, whole), constant(0.5))));
+}
+SLIPSTREAM_AVX2 inline __m256i clamp_byte(__m256i x) {
+  return _mm256_min_epi32(_mm256_max_epi32(x, _mm256_setzero_si256()), _mm256_set1_epi32(255));
+}
+SLIPSTREAM_AVX2 inline __m256i select(__m256i mask, __m256i if_true, __m256i if_false) {
+  return _mm256_blendv_epi8(if_false, if_true, mask);
+}
+
+// Rotates the hue of the first pixels - pixels % 8 pixels; returns how many it did.
+SLIPSTREAM_AVX2 int64_t rotate(const uint8_t* in, uint8_t* dst, int64_t pixels, uint8_t shift) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256 one_f = _mm256_set1_ps(1.0f);
+  alignas(32) int32_t channels[3][8];
+  int64_t i = 0;
+  for (; i + 8 <= pixels; i += 8, in += 24, dst += 24) {
+    for (int j = 0; j < 8; ++j) channels[0][j] = in[3 * j], channels[1][j] = in[3 * j + 1], channels[2][j] = in[3 * j + 2];
+    const __m256i r = _mm256_load_si256(reinterpret_cast<const __m256i*>(channels[0]));
+    const __m256i g = _mm256_load_si256(reinterpret_cast<const __m256i*>(channels[1]));
+    const __m256i b = _mm256_load_si256(reinterpret_cast<const __m256i*>(channels[2]));
+    // rgb2hsv_row
+    const __m256i maxc = _mm256_max_epi32(r, _mm256_max_epi32(g, b));
+    const __m256i minc = _mm256_min_epi32(r, _mm256_min_epi32(g, b));
+    const __m256i grey = _mm256_cmpeq_epi32(maxc, minc);
+    const __m256 cr = _mm256_blendv_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(maxc, minc)), one_f, _mm256_castsi256_ps(grey));
+    const __m256 rc = _mm256_div_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(maxc, r)), cr);
+    const __m256 gc = _mm256_div_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(maxc, g)), cr);
+    const __m256 bc = _mm256_div_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(maxc, b)), cr);
+    const __m256 from_red = _mm256_sub_ps(bc, gc);
+    const __m256 from_green = to_float(sub(add(constant(2.0), widen(rc)), widen(bc)));
+    const __m256 from_blue = to_float(sub(add(constant(4.0), widen(gc)), widen(rc)));
+    __m256 h = _mm256_blendv_ps(from_blue, from_green, _mm256_castsi256_ps(_mm256_cmpeq_epi32(g, maxc)));
+    h = _mm256_blendv_ps(h, from_red, _mm256_castsi256_ps(_mm256_cmpeq_epi32(r, maxc)));
+    const Doubles wrapped = add(div(widen(h), constant(6.0)), constant(1.0));
+    const __m256 hue = to_float(sub(wrapped, at_least(wrapped, constant(1.0))));
+    __m256i uh = clamp_byte(truncate(mul(widen(hue), constant(255.0))));
+    const __m256 saturation = _mm256_div_ps(cr, _mm256_blendv_ps(_mm256_cvtepi32_ps(maxc), one_f, _mm256_castsi256_ps(grey)));
+    __m256i us = clamp_byte(truncate(mul(widen(saturation), constant(255.0))));
+    uh = _mm256_andnot_si256(grey, uh);
+    us = _mm256_andnot_si256(grey, us);
+    // the shift, wrapping modulo 256
+    const __m256i h2 = _mm256_and_si256(_mm256_add_epi32(uh, _mm256_set1_epi32(shift)), _mm256_set1_epi32(255));
+    // hsv2rgb
+    const Doubles sixths = div(mul(widen(h2), constant(6.0)), constant(255.0));
+    const Doubles sector_d = floor(sixths);
+    const __m256 f = to_float(sub(sixths, sector_d));
+    __m256i sector = truncate(sector_d);
+    sector = select(_mm256_cmpeq_epi32(sector, _mm256_set1_epi32(6)), zero, sector);  // i % 6
+    const __m256 fs = to_float(div(widen(us), constant(255.0)));
+    const Doubles v = widen(maxc);
+    const Doubles fs_d = widen(fs);
+    const __m256i p = clamp_byte(round_nonnegative(mul(v, sub(constant(1.0), fs_d))));
+    const __m256i q = clamp_byte(round_nonnegative(mul(v, sub(constant(1.0), widen(_mm256_mul_ps(fs, f))))));  // fs * f in float
+    const __m256i t = clamp_byte(round_nonnegative(mul(v, sub(constant(1.0), mul(fs_d, sub(constant(1.0), widen(f)))))));
+    __m256i in_sector[5];
+    for (int k = 0; k < 5; ++k) in_sector[k] = _mm256_cmpeq_epi32(sector, _mm256_set1_epi32(k));
+    const __m256i s0 = in_sector[0], s1 = in_sector[1], s2 = in_sector[2], s3 = in_sector[3], s4 = in_sector[4];
+    // by sector: 0 (v, t, p), 1 (q, v, p), 2 (p, v, t), 3 (p, q, v), 4 (t, p, v), 5 (v, p, q)
+    const __m256i out[3] = {
+        select(s1, q, select(_mm256_or_si256(s2, s3), p, select(s4, t, maxc))),
+        select(s0, t, select(_mm256_or_si256(s1, s2), maxc, select(s3, q, p))),
+        select(_mm256_or_si256(s0, s1), p, select(s2, t, select(_mm256_or_si256(s3, s4), maxc, q))),
+    };
+    const __m256i achromatic = _mm256_cmpeq_epi32(us, zero);
+    for (int c = 0; c < 3; ++c) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(channels[c]), select(achromatic, maxc, out[c]));
+    }
+    for (int j = 0; j < 8; ++j) {
+      for (int c = 0; c < 3; ++c) dst[3 * j + c] = static_cast<uint8_t>(channels[c][j]);
+    }
+  }
+  return i;
+}
+
+#undef SLIPSTREAM_AVX2
+}  // namespace hue_avx2
+#endif
 
 // Pillow's _gaussian_blur_radius (libImaging/BoxBlur.c): the fractional box radius whose `passes`
 // repetitions approximate a Gaussian of standard deviation `radius` (Gwosdek et al., SSVM 2011).
@@ -199,7 +315,7 @@ float gaussian_blur_radius(float radius, int passes) {
 // the 2 * radius + 1 inner values, fw for the two fractional ones. The accumulators are Pillow's
 // unsigned 32-bit ones (wrapping back into range), one per line, updated row by row so the
 // compiler vectorises across lines.
-void box_blur_rows(const uint8_t* in, uint8_t* out, int64_t lines, int length, int radius, uint32_t ww, uint32_t fw,
+SLIPSTREAM_PIXEL_LOOP void box_blur_rows(const uint8_t* in, uint8_t* out, int64_t lines, int length, int radius, uint32_t ww, uint32_t fw,
                    std::vector<uint32_t>& acc) {
   const int lastx = length - 1;
   const int edge_a = std::min(radius + 1, length), edge_b = std::max(length - radius - 1, 0);
@@ -294,9 +410,16 @@ Image adjust_hue(const Image& image, double hue_factor) {
   const uint8_t* in = image.data_ptr<uint8_t>();
   uint8_t* dst = out.data_ptr<uint8_t>();
   const int64_t pixels = image.size(0) * image.size(1);
+  int64_t i = 0;
+#if SLIPSTREAM_X86_DISPATCH
+  if (avx2_pixel_loops()) {
+    i = hue_avx2::rotate(in, dst, pixels, shift);
+    in += 3 * i, dst += 3 * i;
+  }
+#endif
   const HsvTables& tables = hsv_tables();
   uint8_t hsv[3];
-  for (int64_t i = 0; i < pixels; ++i, in += 3, dst += 3) {
+  for (; i < pixels; ++i, in += 3, dst += 3) {
     rgb_to_hsv(tables, in, hsv);
     hsv[0] = static_cast<uint8_t>(hsv[0] + shift);
     hsv_to_rgb(tables, hsv, dst);

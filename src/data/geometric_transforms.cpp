@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "slipstream/core/error.h"
+#include "pixel_loop.h"
 
 namespace slipstream {
 namespace {
@@ -60,34 +62,71 @@ inline uint8_t clip8(int32_t value) {
   return static_cast<uint8_t>(shifted < 0 ? 0 : (shifted > 255 ? 255 : shifted));
 }
 
+// One output row of the horizontal pass: `row` holds 3-byte pixels, `target` gets out_width of them.
+void resample_row(const uint8_t* row, const Coefficients& c, int64_t out_width, uint8_t* target) {
+  for (int64_t x = 0; x < out_width; ++x) {
+    const int64_t first = c.bounds[x * 2], count = c.bounds[x * 2 + 1];
+    const int32_t* k = &c.weights[x * c.kernel_size];
+    int32_t s0 = 1 << (kPrecisionBits - 1), s1 = s0, s2 = s0;
+    for (int64_t i = 0; i < count; ++i) {
+      const uint8_t* pixel = row + (first + i) * 3;
+      s0 += pixel[0] * k[i];
+      s1 += pixel[1] * k[i];
+      s2 += pixel[2] * k[i];
+    }
+    target[x * 3] = clip8(s0);
+    target[x * 3 + 1] = clip8(s1);
+    target[x * 3 + 2] = clip8(s2);
+  }
+}
+
+#if SLIPSTREAM_X86_DISPATCH
+// resample_row with a pixel's three channels in three int32 lanes: the same products and sums.
+// Each pixel is loaded as 4 bytes, so the byte after the row's last pixel used must be readable.
+__attribute__((target("avx2"))) void resample_row_avx2(const uint8_t* row, const Coefficients& c, int64_t out_width,
+                                                       uint8_t* target) {
+  const __m128i half = _mm_set1_epi32(1 << (kPrecisionBits - 1));
+  for (int64_t x = 0; x < out_width; ++x) {
+    const int64_t first = c.bounds[x * 2], count = c.bounds[x * 2 + 1];
+    const int32_t* k = &c.weights[x * c.kernel_size];
+    __m128i sum = half;
+    for (int64_t i = 0; i < count; ++i) {
+      int32_t bytes;
+      std::memcpy(&bytes, row + (first + i) * 3, 4);
+      const __m128i pixel = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(bytes));  // [r, g, b, next]
+      sum = _mm_add_epi32(sum, _mm_mullo_epi32(pixel, _mm_set1_epi32(k[i])));
+    }
+    // clip8 on each lane: shift, then saturate to int16 and to uint8
+    const __m128i shifted = _mm_srai_epi32(sum, kPrecisionBits);
+    const int32_t packed = _mm_cvtsi128_si32(_mm_packus_epi16(_mm_packs_epi32(shifted, shifted), shifted));
+    std::memcpy(target + x * 3, &packed, 3);
+  }
+}
+#endif
+
 // Horizontal pass over rows [row_begin, row_begin + rows) of `in` (row stride `in_stride` bytes,
-// 3 bytes a pixel) into `out` [rows, out_width, 3].
+// 3 bytes a pixel) into `out` [rows, out_width, 3]; `in_end` is one past the image's last byte.
 void resample_horizontal(const uint8_t* in, int64_t in_stride, int64_t row_begin, int64_t rows,
-                         const Coefficients& c, int64_t out_width, uint8_t* out) {
+                         const Coefficients& c, int64_t out_width, uint8_t* out, const uint8_t* in_end) {
+  const int64_t last = out_width - 1;
+  const int64_t row_extent = (c.bounds[last * 2] + c.bounds[last * 2 + 1]) * 3;  // bytes a row reads
   for (int64_t y = 0; y < rows; ++y) {
     const uint8_t* row = in + (row_begin + y) * in_stride;
     uint8_t* target = out + y * out_width * 3;
-    for (int64_t x = 0; x < out_width; ++x) {
-      const int64_t first = c.bounds[x * 2], count = c.bounds[x * 2 + 1];
-      const int32_t* k = &c.weights[x * c.kernel_size];
-      int32_t s0 = 1 << (kPrecisionBits - 1), s1 = s0, s2 = s0;
-      for (int64_t i = 0; i < count; ++i) {
-        const uint8_t* pixel = row + (first + i) * 3;
-        s0 += pixel[0] * k[i];
-        s1 += pixel[1] * k[i];
-        s2 += pixel[2] * k[i];
-      }
-      target[x * 3] = clip8(s0);
-      target[x * 3 + 1] = clip8(s1);
-      target[x * 3 + 2] = clip8(s2);
+#if SLIPSTREAM_X86_DISPATCH
+    if (avx2_pixel_loops() && row + row_extent < in_end) {
+      resample_row_avx2(row, c, out_width, target);
+      continue;
     }
+#endif
+    resample_row(row, c, out_width, target);
   }
 }
 
 // Vertical pass: `in` rows (stride in_stride) -> `out` [out_height, width, 3]; bounds are
 // relative to `in`'s first row. Each output row accumulates whole input rows (contiguous, so the
 // compiler vectorises it); the integer sums are Pillow's, in another order.
-void resample_vertical(const uint8_t* in, int64_t in_stride, int64_t width, const Coefficients& c,
+SLIPSTREAM_PIXEL_LOOP void resample_vertical(const uint8_t* in, int64_t in_stride, int64_t width, const Coefficients& c,
                        int64_t out_height, uint8_t* out) {
   const int64_t values = width * 3;
   std::vector<int32_t> sums(static_cast<size_t>(values));
@@ -149,6 +188,7 @@ Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, i
   if (out_height <= 0 || out_width <= 0) throw ShapeError("resized_crop: output size must be positive");
   const int64_t stride = image.size(1) * 3;
   const uint8_t* origin = image.data_ptr<uint8_t>() + box.top * stride + box.left * 3;
+  const uint8_t* image_end = image.data_ptr<uint8_t>() + image.numel();
   Image out = at::empty({out_height, out_width, 3}, at::kByte);  // [out_height, out_width, 3]
   const bool horizontal = out_width != box.width;
   const bool vertical = out_height != box.height;
@@ -165,7 +205,7 @@ Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, i
   }
   const Coefficients columns = precompute_coefficients(box.width, out_width);
   if (!vertical) {
-    resample_horizontal(origin, stride, 0, out_height, columns, out_width, out.data_ptr<uint8_t>());
+    resample_horizontal(origin, stride, 0, out_height, columns, out_width, out.data_ptr<uint8_t>(), image_end);
     return out;
   }
   // Pillow resizes only the rows the vertical pass reads, horizontally first.
@@ -174,7 +214,7 @@ Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, i
   const int64_t last_row = rows.bounds[(out_height - 1) * 2] + rows.bounds[(out_height - 1) * 2 + 1];
   for (int64_t y = 0; y < out_height; ++y) rows.bounds[y * 2] -= first_row;
   std::vector<uint8_t> temporary(static_cast<size_t>((last_row - first_row) * out_width * 3));
-  resample_horizontal(origin, stride, first_row, last_row - first_row, columns, out_width, temporary.data());
+  resample_horizontal(origin, stride, first_row, last_row - first_row, columns, out_width, temporary.data(), image_end);
   resample_vertical(temporary.data(), out_width * 3, out_width, rows, out_height, out.data_ptr<uint8_t>());
   return out;
 }
