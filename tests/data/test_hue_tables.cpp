@@ -1,6 +1,8 @@
-// adjust_hue reads its divisions and roundings from tables; this checks, on every one of the 2^24
-// RGB colours and several shifts, that it equals Pillow's HSV round trip computed directly (the
-// arithmetic of libImaging/Convert.c's rgb2hsv_row and hsv2rgb, as the parity suite validated it).
+// adjust_hue reads its divisions and roundings from tables, or (on AVX2 CPUs) computes them for
+// eight pixels at a time; this checks, on every one of the 2^24 RGB colours and several shifts, that
+// it equals Pillow's HSV round trip computed directly (the arithmetic of libImaging/Convert.c's
+// rgb2hsv_row and hsv2rgb, as the parity suite validated it). ctest runs it for both paths
+// (baseline_pixel_loops sets SLIPSTREAM_BASELINE_PIXEL_LOOPS).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 

@@ -50,4 +50,10 @@ class ShapeError : public Error {
   using Error::Error;
 };
 
+// Training cannot go on: a non-finite loss (naming the step and each loss term) and the like.
+class TrainingError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace slipstream

@@ -1,0 +1,112 @@
+// slip_pretrain: SLIP's main.py in C++. Flags keep SLIP's names and defaults; --config FILE (JSON
+// or TOML) may set any of them, the command line winning. Everything else is the library's
+// pretrain(); this file only turns flags into a PretrainConfig.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <sstream>
+
+#include "slipstream/train/pretrainer.h"
+
+namespace {
+
+// CLI11's TOML/INI reader, plus JSON objects ({"lr": 5e-4, "batch-size": 32, "betas": [0.9, 0.98]}).
+// Keys are flag names without the leading dashes; underscores may stand for dashes (SLIP's args).
+class JsonOrTomlConfig : public CLI::ConfigTOML {
+ public:
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    std::stringstream buffer;
+    buffer << input.rdbuf();
+    const std::string text = buffer.str();
+    const size_t first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos || text[first] != '{') {
+      std::istringstream toml(text);
+      return CLI::ConfigTOML::from_config(toml);
+    }
+    const nlohmann::json object = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!object.is_object()) throw CLI::ConversionError("--config: the file is not a valid JSON object");
+    std::vector<CLI::ConfigItem> items;
+    for (const auto& [key, value] : object.items()) {
+      CLI::ConfigItem item;
+      item.name = key;
+      for (char& c : item.name) c = c == '_' ? '-' : c;
+      const auto text_of = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+      if (value.is_array()) {
+        for (const auto& element : value) item.inputs.push_back(text_of(element));
+      } else {
+        item.inputs.push_back(text_of(value));
+      }
+      items.push_back(std::move(item));
+    }
+    return items;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  slipstream::PretrainConfig c;
+  CLI::App app{"slip_pretrain: CLIP, SimCLR and SLIP pre-training (SLIP's main.py flags)"};
+  app.config_formatter(std::make_shared<JsonOrTomlConfig>());
+  app.set_config("--config", "", "JSON or TOML file that may set any flag (the command line wins)");
+  app.get_formatter()->column_width(34);
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // argparse: the last one counts
+
+  app.add_option("--dataset", c.dataset, "yfcc15m cc3m cc12m coco redcaps csv tsv webdataset synthetic")->capture_default_str();
+  app.add_option("--root", c.root, "Image folder (webdataset: the shard pattern)");
+  app.add_option("--metadata", c.metadata, "Metadata: an index from slip_tools index, COCO/RedCaps JSON, CSV")->capture_default_str();
+  app.add_option("--csv-img-key", c.csv_img_key, "CSV column of image paths")->capture_default_str();
+  app.add_option("--csv-caption-key", c.csv_caption_key, "CSV column of captions")->capture_default_str();
+  app.add_option("--csv-separator", c.csv_separator, "CSV separator (default: ',' for csv, tab for tsv)");
+  app.add_option("--bpe", c.bpe, "CLIP's bpe_simple_vocab_16e6.txt.gz (scripts/download_assets.sh fetches it)");
+  app.add_option("--synthetic-samples", c.synthetic_samples, "Corpus size of --dataset synthetic")->capture_default_str();
+  app.add_option("-j,--workers", c.workers, "Loader threads per process (0: one per core)")->capture_default_str();
+  app.add_option("--model", c.model, "Registered model name or a model JSON")->capture_default_str();
+  app.add_option("--ssl-mlp-dim", c.ssl_mlp_dim, "Hidden width of the SimCLR head")->capture_default_str();
+  app.add_option("--ssl-emb-dim", c.ssl_emb_dim, "Output width of the SimCLR head")->capture_default_str();
+  app.add_option("--ssl-scale", c.ssl_scale, "Weight of the SimCLR loss in SLIP")->capture_default_str();
+  app.add_option("--ssl-temp", c.ssl_temp, "SimCLR softmax temperature")->capture_default_str();
+  app.add_option("--gather-with-grad", c.gather_with_grad,
+                 "CLIP loss gathers features with gradient (false: SLIP's gradient-free gather)")->capture_default_str();
+  app.add_option("--epochs", c.epochs)->capture_default_str();
+  app.add_option("--warmup-epochs", c.warmup_epochs)->capture_default_str();
+  app.add_option("--start-epoch", c.start_epoch)->capture_default_str();
+  app.add_option("--batch-size", c.batch_size, "Samples per process per micro-batch")->capture_default_str();
+  app.add_option("--lr", c.lr, "Peak learning rate")->capture_default_str();
+  app.add_option("--lr-start", c.lr_start, "Learning rate at the start of the warmup")->capture_default_str();
+  app.add_option("--lr-end", c.lr_end, "Learning rate at the end of the cosine")->capture_default_str();
+  app.add_option("--update-freq", c.update_freq, "Micro-batches per optimizer step (gradient accumulation)")->capture_default_str();
+  app.add_option("--wd", c.wd, "Weight decay")->capture_default_str();
+  std::vector<double> betas(c.betas.begin(), c.betas.end());
+  app.add_option("--betas", betas, "AdamW betas (two numbers)")->expected(2)->capture_default_str();
+  app.add_option("--eps", c.eps, "AdamW epsilon")->capture_default_str();
+  app.add_flag("--disable-amp", c.disable_amp, "Train in fp32");
+  app.add_option("--precision", c.precision, "auto (bf16 on GPUs, fp32 on CPUs), bf16, fp16 (with loss scaling), fp32")
+      ->capture_default_str();
+  app.add_option("--output-dir", c.output_dir, "Checkpoints, config.json and log.txt go here")->capture_default_str();
+  app.add_option("--resume", c.resume, "Checkpoint folder, or weights (.safetensors) to start from")->capture_default_str();
+  app.add_option("--eval-freq", c.eval_freq, "Epochs between zero-shot validations")->capture_default_str();
+  app.add_option("--print-freq", c.print_freq, "Optimizer steps between progress lines")->capture_default_str();
+  app.add_option("--save-every-steps", c.save_every_steps, "Also checkpoint every N optimizer steps (0: epoch ends only)")
+      ->capture_default_str();
+  app.add_option("--keep-checkpoints", c.keep_checkpoints, "Newest checkpoints kept")->capture_default_str();
+  app.add_option("--seed", c.seed)->capture_default_str();
+  app.add_option("--device", c.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    c.betas = {betas.at(0), betas.at(1)};
+    slipstream::PretrainHooks hooks;
+    hooks.stop_requested = &slipstream::install_stop_signals();
+    slipstream::pretrain(c, hooks);
+  } catch (const std::exception& e) {
+    std::cerr << "slip_pretrain: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,60 @@
+// Everything a pre-training run is told: SLIP's main.py flags under their names and defaults,
+// plus slipstream's own (precision, checkpoint cadence, tokenizer, CSV columns). slip_pretrain
+// fills it from the command line and a config file; tests fill it directly.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace slipstream {
+
+struct PretrainConfig {
+  // Data (SLIP: --dataset --root --metadata; open_clip: --csv-*)
+  std::string dataset = "yfcc15m";
+  std::string root;
+  std::string metadata = "yfcc15m.pkl";
+  std::string csv_img_key = "filepath";
+  std::string csv_caption_key = "title";
+  std::string csv_separator;  // "" : ',' for csv, tab for tsv
+  std::string bpe;            // CLIP's bpe_simple_vocab_16e6.txt.gz (models with a text tower)
+  int64_t workers = 10;       // loader threads per process
+  int64_t synthetic_samples = 100000;  // --dataset synthetic: corpus size
+  // Model and loss
+  std::string model = "SLIP_VITB16";  // registered name or model JSON
+  int64_t ssl_mlp_dim = 4096;
+  int64_t ssl_emb_dim = 256;
+  double ssl_scale = 1.0;
+  double ssl_temp = 0.1;
+  bool gather_with_grad = true;  // ClipLoss gathers with gradient; false: SLIP's gradient-free gather
+  // Optimisation
+  int64_t epochs = 25;
+  int64_t warmup_epochs = 1;
+  int64_t start_epoch = 0;
+  int64_t batch_size = 64;  // per process
+  double lr = 3e-3;
+  double lr_start = 1e-6;
+  double lr_end = 1e-5;
+  int64_t update_freq = 1;  // gradient accumulation: micro-batches per optimizer step
+  double wd = 0.1;
+  std::array<double, 2> betas{0.9, 0.98};
+  double eps = 1e-8;
+  bool disable_amp = false;
+  std::string precision = "auto";  // auto (bf16 on GPUs, fp32 on CPUs) | bf16 | fp16 | fp32
+  // Run
+  std::string output_dir = "./";
+  std::string resume;  // a checkpoint folder, or a .safetensors file of weights only
+  int64_t eval_freq = 1;
+  int64_t print_freq = 10;
+  int64_t save_every_steps = 0;  // 0: checkpoints at epoch ends only
+  int64_t keep_checkpoints = 2;  // newest checkpoint folders kept (the best one is kept besides)
+  int64_t seed = 0;
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
+};
+
+// Checks every value and path before any work; throws ConfigError with one line naming the flag.
+void validate(const PretrainConfig& config);
+
+// The config as pretty-printed JSON (keys are the flag names without dashes, e.g. "batch-size").
+std::string to_json(const PretrainConfig& config);
+
+}  // namespace slipstream

@@ -1,0 +1,127 @@
+#include "slipstream/train/pretrain_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "slipstream/core/error.h"
+
+namespace slipstream {
+namespace {
+
+void require(bool condition, const std::string& message) {
+  if (!condition) throw ConfigError(message);
+}
+
+void require_positive(int64_t value, const char* flag) {
+  require(value >= 1, std::string(flag) + " " + std::to_string(value) + ": expected at least 1");
+}
+
+void require_finite(double value, const char* flag, bool positive) {
+  require(std::isfinite(value) && (positive ? value > 0.0 : value >= 0.0),
+          std::string(flag) + " " + std::to_string(value) + ": expected a finite " + (positive ? "positive" : "non-negative") +
+              " number");
+}
+
+}  // namespace
+
+void validate(const PretrainConfig& c) {
+  namespace fs = std::filesystem;
+  static const std::set<std::string> precisions = {"auto", "bf16", "fp16", "fp32"};
+  require(precisions.count(c.precision) == 1, "--precision " + c.precision + ": expected auto, bf16, fp16 or fp32");
+  require(c.device == "auto" || c.device == "cpu" || c.device.rfind("cuda", 0) == 0,
+          "--device " + c.device + ": expected auto, cpu, cuda or cuda:N");
+  require_positive(c.epochs, "--epochs");
+  require_positive(c.batch_size, "--batch-size");
+  require_positive(c.update_freq, "--update-freq");
+  require_positive(c.print_freq, "--print-freq");
+  require_positive(c.eval_freq, "--eval-freq");
+  require_positive(c.keep_checkpoints, "--keep-checkpoints");
+  require_positive(c.synthetic_samples, "--synthetic-samples");
+  require(c.workers >= 0, "--workers " + std::to_string(c.workers) + ": expected 0 (one per core) or more");
+  require(c.save_every_steps >= 0, "--save-every-steps " + std::to_string(c.save_every_steps) + ": expected 0 or more");
+  require(c.warmup_epochs >= 0 && c.warmup_epochs <= c.epochs,
+          "--warmup-epochs " + std::to_string(c.warmup_epochs) + ": expected between 0 and --epochs (" +
+              std::to_string(c.epochs) + ")");
+  require(c.start_epoch >= 0 && c.start_epoch < c.epochs,
+          "--start-epoch " + std::to_string(c.start_epoch) + ": expected between 0 and --epochs - 1");
+  require(c.seed >= 0, "--seed " + std::to_string(c.seed) + ": expected 0 or more");
+  require_finite(c.lr, "--lr", true);
+  require_finite(c.lr_start, "--lr-start", false);
+  require_finite(c.lr_end, "--lr-end", false);
+  require_finite(c.wd, "--wd", false);
+  require_finite(c.eps, "--eps", true);
+  require_finite(c.ssl_scale, "--ssl-scale", false);
+  require_finite(c.ssl_temp, "--ssl-temp", true);
+  require_positive(c.ssl_mlp_dim, "--ssl-mlp-dim");
+  require_positive(c.ssl_emb_dim, "--ssl-emb-dim");
+  for (double beta : c.betas) {
+    require(beta >= 0.0 && beta < 1.0, "--betas " + std::to_string(c.betas[0]) + " " + std::to_string(c.betas[1]) +
+                                           ": expected two numbers in [0, 1)");
+  }
+  require(c.csv_separator.size() <= 1, "--csv-separator '" + c.csv_separator + "': expected one character");
+  // Paths the run reads must exist now, not after the model is built.
+  const auto require_path = [&](const std::string& path, const char* flag) {
+    require(!path.empty() && fs::exists(path), std::string(flag) + " " + (path.empty() ? "(empty)" : path) +
+                                                  ": no such file or folder");
+  };
+  if (c.dataset != "synthetic") {
+    if (c.dataset == "webdataset") {
+      require(!c.root.empty() || !c.metadata.empty(), "--root: expected the shard pattern of --dataset webdataset");
+    } else {
+      require_path(c.metadata, "--metadata");
+      if (!c.root.empty()) require_path(c.root, "--root");
+    }
+  }
+  if (!c.bpe.empty()) require_path(c.bpe, "--bpe");
+  if (!c.resume.empty()) require_path(c.resume, "--resume");
+  if (c.model.size() > 5 && c.model.compare(c.model.size() - 5, 5, ".json") == 0) require_path(c.model, "--model");
+  require(!c.output_dir.empty(), "--output-dir: expected a folder");
+  require(!fs::exists(c.output_dir) || fs::is_directory(c.output_dir),
+          "--output-dir " + c.output_dir + ": exists and is not a folder");
+}
+
+std::string to_json(const PretrainConfig& c) {
+  nlohmann::ordered_json j;
+  j["dataset"] = c.dataset;
+  j["root"] = c.root;
+  j["metadata"] = c.metadata;
+  j["csv-img-key"] = c.csv_img_key;
+  j["csv-caption-key"] = c.csv_caption_key;
+  j["csv-separator"] = c.csv_separator;
+  j["bpe"] = c.bpe;
+  j["workers"] = c.workers;
+  j["synthetic-samples"] = c.synthetic_samples;
+  j["model"] = c.model;
+  j["ssl-mlp-dim"] = c.ssl_mlp_dim;
+  j["ssl-emb-dim"] = c.ssl_emb_dim;
+  j["ssl-scale"] = c.ssl_scale;
+  j["ssl-temp"] = c.ssl_temp;
+  j["gather-with-grad"] = c.gather_with_grad;
+  j["epochs"] = c.epochs;
+  j["warmup-epochs"] = c.warmup_epochs;
+  j["start-epoch"] = c.start_epoch;
+  j["batch-size"] = c.batch_size;
+  j["lr"] = c.lr;
+  j["lr-start"] = c.lr_start;
+  j["lr-end"] = c.lr_end;
+  j["update-freq"] = c.update_freq;
+  j["wd"] = c.wd;
+  j["betas"] = {c.betas[0], c.betas[1]};
+  j["eps"] = c.eps;
+  j["disable-amp"] = c.disable_amp;
+  j["precision"] = c.precision;
+  j["output-dir"] = c.output_dir;
+  j["resume"] = c.resume;
+  j["eval-freq"] = c.eval_freq;
+  j["print-freq"] = c.print_freq;
+  j["save-every-steps"] = c.save_every_steps;
+  j["keep-checkpoints"] = c.keep_checkpoints;
+  j["seed"] = c.seed;
+  j["device"] = c.device;
+  return j.dump(2);
+}
+
+}  // namespace slipstream

@@ -1,0 +1,422 @@
+#include "slipstream/train/pretrainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "slipstream/core/atomic_file.h"
+#include "slipstream/core/error.h"
+#include "slipstream/data/clip_tokenizer.h"
+#include "slipstream/data/datasets/open_dataset.h"
+#include "slipstream/data/loader.h"
+#include "slipstream/losses/slip_loss.h"
+#include "slipstream/models/registry.h"
+#include "slipstream/train/adamw.h"
+#include "slipstream/train/checkpoint.h"
+#include "slipstream/train/grad_scaler.h"
+#include "slipstream/train/lr_schedule.h"
+
+namespace slipstream {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop_signal{false};
+
+extern "C" void on_stop_signal(int) { g_stop_signal.store(true); }
+
+at::Device resolve_device(const std::string& name) {
+  const bool cuda = at::globalContext().hasCUDA() && at::detail::getCUDAHooks().deviceCount() > 0;
+  if (name == "auto") return cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  const at::Device device(name);
+  if (device.is_cuda() && !cuda) throw ConfigError("--device " + name + ": this machine has no CUDA device");
+  return device;
+}
+
+// autocast on the device for the forward pass and the loss, as torch.autocast does.
+class AutocastScope {
+ public:
+  AutocastScope(at::DeviceType type, std::optional<at::ScalarType> dtype) : type_(type), enabled_(dtype.has_value()) {
+    if (!enabled_) return;
+    was_enabled_ = at::autocast::is_autocast_enabled(type_);
+    previous_dtype_ = at::autocast::get_autocast_dtype(type_);
+    at::autocast::set_autocast_enabled(type_, true);
+    at::autocast::set_autocast_dtype(type_, *dtype);
+    at::autocast::increment_nesting();
+  }
+  ~AutocastScope() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_autocast_enabled(type_, was_enabled_);
+    at::autocast::set_autocast_dtype(type_, previous_dtype_);
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  at::DeviceType type_;
+  bool enabled_;
+  bool was_enabled_ = false;
+  at::ScalarType previous_dtype_ = at::kFloat;
+};
+
+// SLIP's AverageMeter for each logged metric, over one epoch.
+struct EpochMeters {
+  std::map<std::string, double> sums;
+  int64_t count = 0;
+  void add(const std::map<std::string, double>& values) {
+    for (const auto& [name, value] : values) sums[name] += value;
+    ++count;
+  }
+  std::map<std::string, double> averages() const {
+    std::map<std::string, double> out;
+    for (const auto& [name, sum] : sums) out[name] = count > 0 ? sum / static_cast<double>(count) : 0.0;
+    return out;
+  }
+  std::string to_json() const { return nlohmann::json{{"sums", sums}, {"count", count}}.dump(); }
+  static EpochMeters from_json(const std::string& text) {
+    EpochMeters meters;
+    if (text.empty()) return meters;
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("sums") && j.contains("count")) {
+      meters.sums = j["sums"].get<std::map<std::string, double>>();
+      meters.count = j["count"].get<int64_t>();
+    }
+    return meters;
+  }
+};
+
+std::vector<ViewRecipe> views_of(const std::string& family) {
+  if (family == "clip") return {ViewRecipe::kClip};
+  if (family == "simclr") return {ViewRecipe::kSimclr, ViewRecipe::kSimclr};
+  return {ViewRecipe::kClip, ViewRecipe::kSimclr, ViewRecipe::kSimclr};  // slip
+}
+
+ModelInputs inputs_of(const Batch& batch, const std::string& family, const at::Device& device) {
+  const auto move = [&](const at::Tensor& t) { return t.to(device, /*non_blocking=*/true); };
+  ModelInputs inputs;
+  if (family == "simclr") {
+    inputs.aug1 = move(batch.views[0]);
+    inputs.aug2 = move(batch.views[1]);
+    return inputs;
+  }
+  inputs.image = move(batch.views[0]);
+  inputs.text = move(batch.tokens);
+  if (family == "slip") {
+    inputs.aug1 = move(batch.views[1]);
+    inputs.aug2 = move(batch.views[2]);
+  }
+  return inputs;
+}
+
+std::string format_duration(double seconds) {
+  const auto total = static_cast<int64_t>(std::max(0.0, seconds));
+  char text[32];
+  std::snprintf(text, sizeof(text), "%lld:%02lld:%02lld", static_cast<long long>(total / 3600),
+                static_cast<long long>(total / 60 % 60), static_cast<long long>(total % 60));
+  return text;
+}
+
+double resident_mib() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+std::string metrics_text(const std::map<std::string, double>& metrics) {
+  std::string text;
+  char value[64];
+  for (const auto& [name, number] : metrics) {
+    std::snprintf(value, sizeof(value), " %s %.4f", name.c_str(), number);
+    text += value;
+  }
+  return text;
+}
+
+}  // namespace
+
+const std::atomic<bool>& install_stop_signals() {
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGUSR1, on_stop_signal);
+  return g_stop_signal;
+}
+
+PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks) {
+  validate(config);
+  const auto print = [&](const std::string& line) {
+    if (hooks.print) {
+      hooks.print(line);
+    } else {
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    }
+  };
+  const std::string config_json = to_json(config);
+  const at::Device device = resolve_device(config.device);
+
+  // Precision: SLIP's AMP is on unless --disable-amp; bf16 on GPUs needs no loss scaling.
+  std::string precision = config.precision;
+  if (config.disable_amp) precision = "fp32";
+  if (precision == "auto") precision = device.is_cuda() ? "bf16" : "fp32";
+  std::optional<at::ScalarType> autocast_dtype;
+  if (precision == "bf16") autocast_dtype = at::kBFloat16;
+  if (precision == "fp16") autocast_dtype = at::kHalf;
+
+  // Model and loss.
+  ModelConfig model_config = resolve_model_config(config.model);
+  if (model_config.has_ssl_head()) {
+    model_config.ssl.mlp_dim = config.ssl_mlp_dim;
+    model_config.ssl.emb_dim = config.ssl_emb_dim;
+  }
+  validate(model_config);
+  if (model_config.has_text() && config.bpe.empty()) {
+    throw ConfigError("--bpe: " + model_config.name + " has a text tower; expected CLIP's bpe_simple_vocab_16e6.txt.gz");
+  }
+  at::manual_seed(static_cast<uint64_t>(config.seed));
+  ContrastiveModel model = create_model(model_config);
+  model->to(device);
+  model->train();
+  LossOptions loss_options;
+  loss_options.ssl_scale = config.ssl_scale;
+  loss_options.ssl_temperature = config.ssl_temp;
+  loss_options.gather_with_grad = config.gather_with_grad;
+  const std::unique_ptr<ContrastiveLoss> loss_function = create_loss(model_config.family, loss_options);
+
+  // Data.
+  DatasetOptions dataset_options;
+  dataset_options.dataset = config.dataset;
+  dataset_options.root = config.root;
+  dataset_options.metadata = config.metadata;
+  dataset_options.csv.image_column = config.csv_img_key;
+  dataset_options.csv.caption_column = config.csv_caption_key;
+  if (!config.csv_separator.empty()) dataset_options.csv.separator = config.csv_separator[0];
+  dataset_options.synthetic_image_size = model_config.vision.image_size;
+  dataset_options.synthetic_size = config.synthetic_samples;
+  const DatasetPtr dataset = open_dataset(dataset_options);
+  PipelineOptions pipeline_options;
+  pipeline_options.views = views_of(model_config.family);
+  pipeline_options.image_size = model_config.vision.image_size;
+  pipeline_options.context_length = model_config.text.context_length;
+  std::shared_ptr<const ClipTokenizer> tokenizer;
+  if (model_config.has_text()) {
+    tokenizer = std::make_shared<const ClipTokenizer>(config.bpe);
+    const int64_t context = model_config.text.context_length;
+    pipeline_options.tokenizer = [tokenizer, context](const std::string& text) { return tokenizer->frame(text, context); };
+  }
+  LoaderOptions loader_options;
+  loader_options.batch_size = config.batch_size;
+  loader_options.workers = static_cast<int>(config.workers);
+  loader_options.seed = static_cast<uint64_t>(config.seed);
+  Loader loader(dataset, std::make_shared<const SamplePipeline>(pipeline_options), loader_options);
+  const int64_t steps_per_epoch = loader.steps_per_epoch() / config.update_freq;  // optimizer steps
+  if (steps_per_epoch < 1) {
+    throw ConfigError("--batch-size " + std::to_string(config.batch_size) + " x --update-freq " +
+                      std::to_string(config.update_freq) + ": more than the " + std::to_string(dataset->size()) +
+                      " samples of --dataset " + config.dataset + " (one optimizer step needs that many)");
+  }
+  const int64_t batches_per_epoch = steps_per_epoch * config.update_freq;  // a remainder is not trained on
+  const std::vector<double> schedule =
+      cosine_schedule(config.lr, config.lr_end, config.epochs, steps_per_epoch, config.warmup_epochs, config.lr_start);
+
+  // Optimizer and loss scaler.
+  AdamWOptions adamw_options;
+  adamw_options.lr = config.lr;
+  adamw_options.beta1 = config.betas[0];
+  adamw_options.beta2 = config.betas[1];
+  adamw_options.eps = config.eps;
+  AdamW optimizer(slip_parameter_groups(*model, config.wd), adamw_options);
+  GradScalerOptions scaler_options;
+  scaler_options.enabled = precision == "fp16";
+  GradScaler scaler(scaler_options);
+
+  // Resume: the output folder's last checkpoint, else --resume (a checkpoint folder, or weights).
+  fs::create_directories(config.output_dir);
+  int64_t epoch = config.start_epoch, batch = 0;
+  double best_acc1 = 0.0;
+  EpochMeters meters;
+  std::optional<std::string> resume_from = latest_checkpoint(config.output_dir);
+  if (!resume_from && !config.resume.empty()) resume_from = config.resume;
+  if (resume_from && fs::is_directory(*resume_from)) {
+    TrainingState state = read_checkpoint(*resume_from, *model);
+    optimizer.load_state(state.optimizer);
+    scaler.load_state(state.scaler);
+    restore_rng_states(state.rng);
+    epoch = state.epoch;
+    batch = state.batch;
+    best_acc1 = state.best_acc1;
+    meters = EpochMeters::from_json(state.meters_json);
+    print("=> resumed from " + *resume_from + " (epoch " + std::to_string(epoch) + ", step " + std::to_string(batch) + ")");
+  } else if (resume_from) {
+    const LoadReport report = load_weights(*model, *resume_from, /*strict=*/true);
+    print("=> initialised from the weights of " + *resume_from + (report.clean() ? "" : ": " + report.summary()));
+  }
+  if (batch % config.update_freq != 0 || batch > batches_per_epoch) {
+    throw ConfigError("checkpoint step " + std::to_string(batch) + " does not fit --update-freq " +
+                      std::to_string(config.update_freq) + " and " + std::to_string(batches_per_epoch) +
+                      " steps per epoch: resume with the settings it was written with");
+  }
+
+  print("=> config " + config_json);
+  {
+    AtomicFileWriter writer((fs::path(config.output_dir) / "config.json").string());
+    const std::string text = config_json + "\n";
+    writer.write(text.data(), text.size());
+    writer.commit();
+  }
+  print("=> " + model_config.name + " (" + std::to_string(count_parameters(*model).total()) + " parameters) on " +
+        device.str() + ", " + precision + ", " + std::to_string(dataset->size()) + " samples, " +
+        std::to_string(steps_per_epoch) + " optimizer steps per epoch of " + std::to_string(config.batch_size) + " x " +
+        std::to_string(config.update_freq) + ", " + std::to_string(loader.workers()) + " loader threads");
+
+  PretrainResult result;
+  const auto save = [&](int64_t at_epoch, int64_t at_batch, bool is_best) {
+    TrainingState state;
+    state.epoch = at_epoch;
+    state.batch = at_batch;
+    state.best_acc1 = best_acc1;
+    state.optimizer = optimizer.state();
+    state.scaler = scaler.state();
+    state.rng = capture_rng_states();
+    state.config_json = config_json;
+    state.meters_json = at_batch == 0 ? std::string() : meters.to_json();
+    result.last_checkpoint = write_checkpoint(config.output_dir, *model, state, is_best, config.keep_checkpoints);
+  };
+
+  int64_t steps_this_call = 0;
+  double last_lr = 0.0, last_logit_scale = 0.0;
+  const int64_t total_steps = config.epochs * steps_per_epoch;
+  const Clock::time_point start_time = Clock::now();
+  for (; epoch < config.epochs; ++epoch, batch = 0, meters = EpochMeters()) {
+    loader.start_epoch(epoch, batch);
+    Clock::time_point step_start = Clock::now();
+    double data_seconds = 0.0, interval_seconds = 0.0;
+    int64_t interval_samples = 0;
+    std::map<std::string, double> step_metrics;
+    for (; batch < batches_per_epoch; ++batch) {
+      const Clock::time_point wait_start = Clock::now();
+      std::optional<Batch> next = loader.next();
+      data_seconds += std::chrono::duration<double>(Clock::now() - wait_start).count();
+      if (!next) throw TrainingError("the loader ended epoch " + std::to_string(epoch) + " early, at step " + std::to_string(batch));
+      const int64_t global_step = epoch * steps_per_epoch + batch / config.update_freq;  // SLIP's `it`
+      optimizer.set_lr(schedule[static_cast<size_t>(global_step)]);
+
+      LossOutput output;
+      {
+        AutocastScope autocast(device.type(), autocast_dtype);
+        output = loss_function->forward(model->forward(inputs_of(*next, model_config.family, device)));
+      }
+      const double loss_value = output.loss.item<double>();
+      if (!std::isfinite(loss_value)) {
+        std::map<std::string, double> terms;
+        for (const auto& [name, value] : output.metrics) terms[name] = value.item<double>();
+        throw TrainingError("non-finite loss at epoch " + std::to_string(epoch) + " step " + std::to_string(batch) +
+                            ":" + metrics_text(terms) + "; the last checkpoint is the last good state");
+      }
+      scaler.scale(output.loss / static_cast<double>(config.update_freq)).backward();
+      for (const auto& [name, value] : output.metrics) {
+        step_metrics[name] += value.item<double>() / static_cast<double>(config.update_freq);
+      }
+      interval_samples += next->size();
+      if ((batch + 1) % config.update_freq != 0) continue;
+
+      // The optimizer step.
+      const bool stepped = scaler.step(optimizer);
+      optimizer.zero_grad();
+      double logit_scale = 0.0;
+      if (auto* clip = dynamic_cast<ClipModelImpl*>(model.get())) {
+        clip->clamp_logit_scale();
+        logit_scale = clip->logit_scale.exp().item<double>();
+      }
+      meters.add(step_metrics);
+      last_lr = optimizer.lr();
+      last_logit_scale = logit_scale;
+      const StepReport report{epoch, batch, global_step + 1, optimizer.lr(), step_metrics, logit_scale, !stepped};
+      step_metrics.clear();
+      ++steps_this_call;
+      if (hooks.on_step) hooks.on_step(report);
+
+      const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
+      interval_seconds += step_seconds;
+      step_start = Clock::now();
+      const int64_t optim_step = batch / config.update_freq;
+      if (optim_step % config.print_freq == 0 || optim_step + 1 == steps_per_epoch) {
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start_time).count();
+        const double per_step = elapsed / static_cast<double>(steps_this_call);
+        char line[512];
+        std::snprintf(line, sizeof(line),
+                      "Epoch: [%lld][%lld/%lld] eta %s samples/s %.1f data %.0f%% lr %.3e%s logit_scale %.2f "
+                      "mem %.0f MiB bad_samples %lld%s",
+                      static_cast<long long>(epoch), static_cast<long long>(optim_step + 1),
+                      static_cast<long long>(steps_per_epoch),
+                      format_duration(per_step * static_cast<double>(total_steps - report.global_step)).c_str(),
+                      interval_seconds > 0 ? static_cast<double>(interval_samples) / interval_seconds : 0.0,
+                      interval_seconds > 0 ? 100.0 * data_seconds / interval_seconds : 0.0, report.lr,
+                      metrics_text(report.metrics).c_str(), logit_scale, resident_mib(),
+                      static_cast<long long>(loader.bad_samples()), stepped ? "" : " (step skipped: inf/NaN gradient)");
+        print(line);
+        data_seconds = interval_seconds = 0.0;
+        interval_samples = 0;
+      }
+
+      const bool epoch_done = batch + 1 == batches_per_epoch;
+      const bool stop = (hooks.stop_requested && hooks.stop_requested->load()) || g_stop_signal.load() ||
+                        (hooks.stop_after_steps > 0 && steps_this_call >= hooks.stop_after_steps);
+      if (!epoch_done && (stop || (config.save_every_steps > 0 && report.global_step % config.save_every_steps == 0))) {
+        save(epoch, batch + 1, false);
+      }
+      if (stop && !epoch_done) {
+        print("=> stopped at epoch " + std::to_string(epoch) + " step " + std::to_string(batch + 1) + "; saved " +
+              result.last_checkpoint);
+        result.epoch = epoch;
+        result.batch = batch + 1;
+        result.global_step = report.global_step;
+        return result;
+      }
+    }
+
+    // Epoch end: log.txt (SLIP's keys), validation notice, checkpoint.
+    nlohmann::ordered_json log_line;
+    for (const auto& [name, value] : meters.averages()) log_line["train_" + name] = value;
+    log_line["train_lr"] = last_lr;  // SLIP: the last step's lr and logit scale, the other metrics averaged
+    log_line["train_logit_scale"] = last_logit_scale;
+    log_line["epoch"] = epoch;
+    {
+      std::ofstream log(fs::path(config.output_dir) / "log.txt", std::ios::app);
+      log << log_line.dump() << "\n";
+    }
+    if ((epoch + 1) % config.eval_freq == 0) {
+      print("=> epoch " + std::to_string(epoch) + ": zero-shot validation not run (slipstream has no zero-shot evaluation yet)");
+    }
+    meters = EpochMeters();
+    save(epoch + 1, 0, false);
+    result.global_step = (epoch + 1) * steps_per_epoch;
+    const bool stop = (hooks.stop_requested && hooks.stop_requested->load()) || g_stop_signal.load() ||
+                      (hooks.stop_after_steps > 0 && steps_this_call >= hooks.stop_after_steps);
+    if (stop && epoch + 1 < config.epochs) {
+      print("=> stopped after epoch " + std::to_string(epoch) + "; saved " + result.last_checkpoint);
+      result.epoch = epoch + 1;
+      return result;
+    }
+  }
+  result.completed = true;
+  result.epoch = config.epochs;
+  print("=> training done: " + std::to_string(result.global_step) + " optimizer steps; last checkpoint " +
+        result.last_checkpoint);
+  return result;
+}
+
+}  // namespace slipstream

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# slip_pretrain end to end on a small CSV corpus with a small SLIP model: a two-epoch run and its
+# outputs, a config file under the command line, one-line errors, and SIGTERM (save, exit 0,
+# then a second start resumes from the checkpoint).
+#   test_slip_pretrain.sh SLIP_PRETRAIN PYTHON BPE
+set -euo pipefail
+pretrain="$1" python="$2" bpe="$3"
+work="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$python" - "$work" <<'PY'
+import csv, os, sys
+from PIL import Image
+root = sys.argv[1]
+os.makedirs(os.path.join(root, "images"))
+words = ["a red square", "a blue circle", "green stripes", "a yellow dot"]
+with open(os.path.join(root, "train.csv"), "w", newline="") as f:
+    writer = csv.writer(f)
+    writer.writerow(["filepath", "title"])
+    for i in range(12):
+        colour = ((i * 40) % 256, (i * 90) % 256, (i * 150) % 256)
+        Image.new("RGB", (48, 40), colour).save(os.path.join(root, "images", f"{i}.jpg"), quality=90)
+        writer.writerow([f"images/{i}.jpg", f"{words[i % 4]} number {i}"])
+PY
+cat > "$work/small_slip.json" <<'JSON'
+{"name": "SMALL_SLIP", "family": "slip", "embed_dim": 16,
+ "vision": {"type": "vit", "image_size": 32, "patch_size": 8, "width": 32, "depth": 1, "heads": 2},
+ "text": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+ "ssl": {"mlp_dim": 32, "emb_dim": 16}}
+JSON
+common=(--dataset csv --root "$work" --metadata "$work/train.csv" --model "$work/small_slip.json" --bpe "$bpe"
+        --ssl-mlp-dim 32 --ssl-emb-dim 16 --batch-size 4 --workers 2 --device cpu --print-freq 1)
+
+# Two epochs of 3 steps: progress lines, log.txt (one line per epoch), config.json, a checkpoint.
+out=$("$pretrain" "${common[@]}" --epochs 2 --output-dir "$work/run")
+grep -q "^Epoch: \[1\]\[3/3\] eta .* samples/s .* lr .* loss .* logit_scale .* bad_samples 0" <<< "$out" || fail "progress: $out"
+[[ $(wc -l < "$work/run/log.txt") == 2 ]] || fail "log.txt: $(cat "$work/run/log.txt")"
+grep -q '"train_ssl_loss"' "$work/run/log.txt" || fail "log.txt keys: $(cat "$work/run/log.txt")"
+"$python" -c "import json,sys; c=json.load(open(sys.argv[1])); assert c['batch-size']==4 and c['epochs']==2, c" \
+  "$work/run/config.json" || fail "config.json"
+[[ -f "$work/run/checkpoint_last/model.safetensors" ]] || fail "no checkpoint"
+"$python" -c "
+import sys
+from safetensors.numpy import load_file
+w = load_file(sys.argv[1])
+assert 'logit_scale' in w and any(k.startswith('image_mlp.') for k in w) and any(k.startswith('visual.') for k in w), list(w)
+" "$work/run/checkpoint_last/model.safetensors" || fail "checkpoint not readable by safetensors"
+# A finished run started again has nothing left to do.
+out=$("$pretrain" "${common[@]}" --epochs 2 --output-dir "$work/run")
+grep -q "resumed from" <<< "$out" && ! grep -q "^Epoch:" <<< "$out" || fail "rerun of a finished run: $out"
+
+# A config file sets any flag; the command line wins (JSON with SLIP's underscores, and TOML).
+printf '{"epochs": 1, "batch_size": 8, "lr": 0.0005, "betas": [0.8, 0.9]}\n' > "$work/run.json"
+"$pretrain" "${common[@]}" --config "$work/run.json" --batch-size 4 --output-dir "$work/json" > /dev/null
+"$python" -c "import json,sys; c=json.load(open(sys.argv[1])); assert (c['epochs'], c['batch-size'], c['lr'], c['betas']) == (1, 4, 0.0005, [0.8, 0.9]), c" \
+  "$work/json/config.json" || fail "JSON config: $(cat "$work/json/config.json")"
+printf 'epochs = 1\nwarmup-epochs = 0\nlr = 0.002\n' > "$work/run.toml"
+"$pretrain" "${common[@]}" --config "$work/run.toml" --output-dir "$work/toml" > /dev/null
+"$python" -c "import json,sys; c=json.load(open(sys.argv[1])); assert (c['epochs'], c['warmup-epochs'], c['lr']) == (1, 0, 0.002), c" \
+  "$work/toml/config.json" || fail "TOML config: $(cat "$work/toml/config.json")"
+
+# Bad settings: exit 1 before any work, one line naming the flag or path.
+check_error() {  # expected-text, args...
+  local expected="$1"; shift
+  set +e
+  err=$("$pretrain" "$@" 2>&1 >/dev/null)
+  status=$?
+  set -e
+  [[ $status == 1 && $(wc -l <<< "$err") == 1 && "$err" == *"$expected"* ]] || fail "expected '$expected': ($status) $err"
+}
+check_error "--batch-size 0" "${common[@]}" --batch-size 0 --output-dir "$work/bad"
+check_error "--metadata $work/nope.csv" "${common[@]}" --metadata "$work/nope.csv" --output-dir "$work/bad"
+check_error "larger than the 12 samples" "${common[@]}" --batch-size 16 --output-dir "$work/bad"
+check_error "--precision fp8" "${common[@]}" --precision fp8 --output-dir "$work/bad"
+[[ ! -e "$work/bad/checkpoint_last" ]] || fail "a refused run wrote a checkpoint"
+
+# SIGTERM (Slurm's preemption): the step finishes, a checkpoint is saved, exit 0; a restart resumes.
+"$pretrain" "${common[@]}" --epochs 1000 --output-dir "$work/preempt" > "$work/preempt.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do grep -q "^Epoch: \[0\]\[2/3\]" "$work/preempt.log" && break; sleep 0.1; done
+kill -TERM $pid
+set +e
+wait $pid
+status=$?
+set -e
+[[ $status == 0 ]] || fail "SIGTERM exit status $status: $(tail -3 "$work/preempt.log")"
+grep -q "^=> stopped at epoch\|^=> stopped after epoch" "$work/preempt.log" || fail "no stop line: $(tail -3 "$work/preempt.log")"
+"$pretrain" "${common[@]}" --epochs 1000 --output-dir "$work/preempt" > "$work/resume.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do grep -q "^Epoch:" "$work/resume.log" && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid || fail "second SIGTERM: $(tail -3 "$work/resume.log")"
+grep -q "^=> resumed from .*checkpoints/epoch_" "$work/resume.log" || fail "no resume: $(head -3 "$work/resume.log")"
+echo "slip_pretrain: all checks passed"

@@ -1,0 +1,206 @@
+// Checkpoints and the pre-training loop on a small SLIP model and the synthetic corpus: atomic
+// checkpoint folders, exact resume (step for step the losses of an uninterrupted run), gradient
+// accumulation, and settings refused before any work.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "slipstream/core/error.h"
+#include "slipstream/models/model_config.h"
+#include "slipstream/models/registry.h"
+#include "slipstream/train/checkpoint.h"
+#include "slipstream/train/pretrainer.h"
+
+namespace slipstream {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fresh_folder(const std::string& name) {
+  const fs::path folder = fs::temp_directory_path() / ("slipstream_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(folder);
+  fs::create_directories(folder);
+  return folder;
+}
+
+// A SLIP model small enough to train in milliseconds: 32 px images, one block per tower.
+std::string write_small_model(const fs::path& folder, const std::string& family) {
+  ModelConfig c;
+  c.name = "SMALL_" + family;
+  c.family = family;
+  c.embed_dim = 16;
+  c.vision.image_size = 32;
+  c.vision.patch_size = 8;
+  c.vision.width = 32;
+  c.vision.depth = 1;
+  c.vision.heads = 2;
+  c.text.context_length = 16;
+  c.text.width = 32;
+  c.text.heads = 2;
+  c.text.layers = 1;
+  const fs::path path = folder / (family + ".json");
+  std::ofstream(path) << to_json(c);
+  return path.string();
+}
+
+PretrainConfig small_run(const fs::path& folder, const std::string& family = "slip") {
+  PretrainConfig c;
+  c.dataset = "synthetic";
+  c.synthetic_samples = 24;
+  c.model = write_small_model(folder, family);
+  c.bpe = SLIPSTREAM_TEST_BPE;
+  c.ssl_mlp_dim = 32;
+  c.ssl_emb_dim = 16;
+  c.batch_size = 4;
+  c.epochs = 2;
+  c.warmup_epochs = 1;
+  c.lr = 1e-3;
+  c.workers = 2;
+  c.print_freq = 100;
+  c.output_dir = (folder / "run").string();
+  c.device = "cpu";
+  return c;
+}
+
+struct Recorded {
+  std::vector<std::map<std::string, double>> metrics;
+  std::vector<double> lrs, logit_scales;
+  std::vector<std::string> lines;
+  PretrainHooks hooks() {
+    PretrainHooks h;
+    h.on_step = [this](const StepReport& r) {
+      metrics.push_back(r.metrics), lrs.push_back(r.lr), logit_scales.push_back(r.logit_scale);
+    };
+    h.print = [this](const std::string& line) { lines.push_back(line); };
+    return h;
+  }
+};
+
+TEST(Pretraining, ResumedRunRepeatsTheUninterruptedLosses) {
+  const fs::path folder = fresh_folder("resume");
+  Recorded whole;
+  PretrainConfig config = small_run(folder);
+  const PretrainResult done = pretrain(config, whole.hooks());
+  EXPECT_TRUE(done.completed);
+  ASSERT_EQ(whole.metrics.size(), 12u);  // 2 epochs x 24 / 4
+  for (const char* key : {"loss", "clip_loss", "clip_acc", "ssl_loss", "ssl_acc"}) EXPECT_EQ(whole.metrics[0].count(key), 1u) << key;
+
+  // Stopped mid-epoch after 4 steps (as SIGTERM would), then started again: it resumes.
+  config.output_dir = (folder / "interrupted").string();
+  Recorded first, second;
+  PretrainHooks stop = first.hooks();
+  stop.stop_after_steps = 4;
+  const PretrainResult stopped = pretrain(config, stop);
+  EXPECT_FALSE(stopped.completed);
+  EXPECT_EQ(stopped.epoch, 0);
+  EXPECT_EQ(stopped.batch, 4);
+  ASSERT_TRUE(latest_checkpoint(config.output_dir).has_value());
+  const PretrainResult resumed = pretrain(config, second.hooks());
+  EXPECT_TRUE(resumed.completed);
+  ASSERT_EQ(first.metrics.size() + second.metrics.size(), whole.metrics.size());
+  for (size_t i = 0; i < whole.metrics.size(); ++i) {
+    const auto& got = i < 4 ? first.metrics[i] : second.metrics[i - 4];
+    EXPECT_EQ(got.at("loss"), whole.metrics[i].at("loss")) << "step " << i;
+    EXPECT_EQ(got.at("ssl_loss"), whole.metrics[i].at("ssl_loss")) << "step " << i;
+    EXPECT_EQ((i < 4 ? first.lrs[i] : second.lrs[i - 4]), whole.lrs[i]) << "step " << i;
+  }
+  // log.txt: one JSON line per epoch with SLIP's train_ keys, the same for both runs.
+  std::ifstream whole_log(folder / "run" / "log.txt"), resumed_log(folder / "interrupted" / "log.txt");
+  std::string a, b;
+  int lines = 0;
+  while (std::getline(whole_log, a) && std::getline(resumed_log, b)) {
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a.find("\"train_clip_loss\""), std::string::npos);
+    ++lines;
+  }
+  EXPECT_EQ(lines, 2);
+  EXPECT_TRUE(fs::exists(folder / "run" / "config.json"));
+  fs::remove_all(folder);
+}
+
+TEST(Pretraining, AccumulationStepsOncePerUpdateFreqMicroBatches) {
+  const fs::path folder = fresh_folder("accumulate");
+  PretrainConfig config = small_run(folder, "clip");
+  config.epochs = 1;
+  config.warmup_epochs = 0;
+  config.update_freq = 2;
+  Recorded run;
+  const PretrainResult result = pretrain(config, run.hooks());
+  EXPECT_TRUE(result.completed);
+  EXPECT_EQ(run.metrics.size(), 3u);  // 6 micro-batches of 4, two per step
+  EXPECT_EQ(result.global_step, 3);
+  EXPECT_EQ(run.metrics.back().count("clip_loss"), 1u);
+  EXPECT_EQ(run.metrics.back().count("ssl_loss"), 0u);  // CLIP logs no SimCLR terms
+  // The logit scale (exp of the clamped log-scale) starts at 1/0.07 and stays within SLIP's clamp.
+  for (double scale : run.logit_scales) EXPECT_TRUE(scale >= 1.0 && scale <= 100.0) << scale;
+  EXPECT_NEAR(run.logit_scales.front(), 1.0 / 0.07, 0.1);
+  fs::remove_all(folder);
+}
+
+TEST(Pretraining, BadSettingsFailBeforeAnyWork) {
+  const fs::path folder = fresh_folder("refuse");
+  PretrainConfig config = small_run(folder);
+  config.batch_size = 0;
+  EXPECT_THROW(pretrain(config), ConfigError);
+  config = small_run(folder);
+  config.batch_size = 100;  // more than the 24 samples
+  EXPECT_THROW(pretrain(config), ConfigError);
+  config = small_run(folder);
+  config.dataset = "csv";
+  config.metadata = (folder / "missing.csv").string();
+  try {
+    pretrain(config);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--metadata"), std::string::npos) << e.what();
+  }
+  config = small_run(folder);
+  config.bpe.clear();
+  EXPECT_THROW(pretrain(config), ConfigError);
+  EXPECT_FALSE(fs::exists(folder / "run" / "checkpoint_last"));
+  fs::remove_all(folder);
+}
+
+TEST(Checkpoints, AnInterruptedWriteLeavesThePreviousOneLoadable) {
+  const fs::path folder = fresh_folder("checkpoint");
+  const ModelConfig config = resolve_model_config(write_small_model(folder, "clip"));
+  ContrastiveModel model = create_model(config);
+  TrainingState state;
+  state.epoch = 1;
+  state.optimizer = {{"exp_avg/logit_scale", at::ones({})}};
+  state.config_json = "{}";
+  const std::string first = write_checkpoint(folder.string(), *model, state);
+  // A kill while the next one is written leaves a temporary folder with a partial file.
+  fs::create_directories(folder / "checkpoints" / "epoch_0002_step_0000000.tmp");
+  std::ofstream(folder / "checkpoints" / "epoch_0002_step_0000000.tmp" / "model.safetensors") << "partial";
+  ASSERT_EQ(latest_checkpoint(folder.string()), first);
+  ContrastiveModel reloaded = create_model(config);
+  const TrainingState read = read_checkpoint(first, *reloaded);
+  EXPECT_EQ(read.epoch, 1);
+  EXPECT_TRUE(at::equal(read.optimizer.at("exp_avg/logit_scale"), at::ones({})));
+  EXPECT_TRUE(at::equal(std::dynamic_pointer_cast<ClipModelImpl>(reloaded)->logit_scale,
+                        std::dynamic_pointer_cast<ClipModelImpl>(model)->logit_scale));
+  // Newer checkpoints replace it; only the newest `keep` folders remain.
+  for (int64_t epoch = 2; epoch <= 4; ++epoch) {
+    state.epoch = epoch;
+    write_checkpoint(folder.string(), *model, state, /*is_best=*/epoch == 2, /*keep=*/2);
+  }
+  EXPECT_FALSE(fs::exists(first));
+  EXPECT_TRUE(fs::exists(folder / "checkpoints" / "epoch_0002_step_0000000"));  // the best
+  EXPECT_TRUE(fs::exists(folder / "checkpoints" / "epoch_0003_step_0000000"));
+  EXPECT_NE(latest_checkpoint(folder.string())->find("epoch_0004"), std::string::npos);
+  // A damaged checkpoint is refused with its file named.
+  std::ofstream(fs::path(*latest_checkpoint(folder.string())) / "training_state.safetensors") << "garbage";
+  try {
+    read_checkpoint(*latest_checkpoint(folder.string()), *reloaded);
+    FAIL() << "expected a FileFormatError";
+  } catch (const FileFormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("training_state.safetensors"), std::string::npos) << e.what();
+  }
+  fs::remove_all(folder);
+}
+
+}  // namespace
+}  // namespace slipstream
