@@ -12,9 +12,13 @@ SimclrHeadImpl::SimclrHeadImpl(int64_t in_dim, int64_t mlp_dim, int64_t out_dim)
   layer3 = register_module("layer3", torch::nn::Linear(mlp_dim, out_dim));
 }
 
+at::Tensor SimclrHeadImpl::normalize(torch::nn::BatchNorm1d& layer, const at::Tensor& x) {
+  return batch_norm_ ? batch_norm_(*layer, x) : layer->forward(x);
+}
+
 at::Tensor SimclrHeadImpl::forward(const at::Tensor& x) {
-  at::Tensor h = at::relu(bn1->forward(layer1->forward(x)));
-  h = at::relu(bn2->forward(layer2->forward(h)));
+  at::Tensor h = at::relu(normalize(bn1, layer1->forward(x)));
+  h = at::relu(normalize(bn2, layer2->forward(h)));
   return layer3->forward(h);
 }
 

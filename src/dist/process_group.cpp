@@ -1,0 +1,104 @@
+#include "slipstream/dist/process_group.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "slipstream/core/error.h"
+#include "src/dist/backend_factories.h"
+
+namespace slipstream {
+
+struct ProcessGroup::Backend {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::Backend> backend;
+};
+
+std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnvironment& environment, const at::Device& device,
+                                                    std::chrono::milliseconds timeout) {
+  std::shared_ptr<ProcessGroup> group(new ProcessGroup());
+  group->rank_ = environment.rank;
+  group->world_size_ = environment.world_size;
+  group->backend_ = std::make_unique<Backend>();
+  const std::string where = "rank " + std::to_string(environment.rank) + " of " + std::to_string(environment.world_size);
+  try {
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<uint16_t>(environment.master_port);
+    options.isServer = environment.rank == 0;
+    options.numWorkers = static_cast<int>(environment.world_size);
+    options.waitWorkers = true;
+    options.timeout = timeout;
+    group->backend_->store = c10::make_intrusive<c10d::TCPStore>(environment.master_addr, options);
+  } catch (const std::exception& e) {
+    throw TrainingError(where + ": rendezvous at " + environment.master_addr + ":" +
+                        std::to_string(environment.master_port) + " failed: " + e.what());
+  }
+  const c10::intrusive_ptr<c10d::Store>& store = group->backend_->store;
+  const int rank = static_cast<int>(environment.rank), size = static_cast<int>(environment.world_size);
+  try {
+    if (device.is_cuda()) {
+      group->backend_->backend = make_nccl_backend(store, rank, size, timeout);
+      group->backend_name_ = "nccl";
+    } else {
+      group->backend_->backend = make_gloo_backend(store, rank, size, timeout);
+      group->backend_name_ = "gloo";
+    }
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw TrainingError(where + ": creating the " + std::string(device.is_cuda() ? "NCCL" : "Gloo") +
+                        " process group failed: " + e.what());
+  }
+  return group;
+}
+
+ProcessGroup::~ProcessGroup() = default;
+
+void ProcessGroup::run(const char* what, const std::function<void()>& collective) const {
+  try {
+    collective();
+  } catch (const std::exception& e) {
+    std::string cause = e.what();
+    const size_t newline = cause.find('\n');
+    if (newline != std::string::npos) cause.resize(newline);  // c10 errors append a C++ backtrace
+    throw TrainingError("rank " + std::to_string(rank_) + " of " + std::to_string(world_size_) + ": " + what +
+                        " failed (" + backend_name_ + "): " + cause);
+  }
+}
+
+void ProcessGroup::all_reduce_sum(std::vector<at::Tensor>& tensors) { all_reduce_sum_async(tensors).wait(); }
+
+PendingCollective ProcessGroup::all_reduce_sum_async(std::vector<at::Tensor>& tensors) {
+  c10::intrusive_ptr<c10d::Work> work;
+  run("all_reduce", [&] { work = backend_->backend->allreduce(tensors, c10d::AllreduceOptions()); });
+  return PendingCollective([this, work] { run("all_reduce", [&] { work->wait(); }); });
+}
+
+void ProcessGroup::all_reduce_max(std::vector<at::Tensor>& tensors) {
+  c10d::AllreduceOptions options;
+  options.reduceOp = c10d::ReduceOp::MAX;
+  run("all_reduce (max)", [&] { backend_->backend->allreduce(tensors, options)->wait(); });
+}
+
+at::Tensor ProcessGroup::all_gather(const at::Tensor& tensor) {
+  std::vector<at::Tensor> inputs = {tensor.contiguous()};
+  std::vector<std::vector<at::Tensor>> outputs(1);
+  for (int64_t r = 0; r < world_size_; ++r) outputs[0].push_back(at::empty_like(inputs[0]));
+  run("all_gather", [&] { backend_->backend->allgather(outputs, inputs, c10d::AllgatherOptions())->wait(); });
+  return at::cat(outputs[0], 0);
+}
+
+void ProcessGroup::broadcast(std::vector<at::Tensor>& tensors, int64_t root) {
+  c10d::BroadcastOptions options;
+  options.rootRank = root;
+  for (at::Tensor& tensor : tensors) {
+    std::vector<at::Tensor> one = {tensor};
+    run("broadcast", [&] { backend_->backend->broadcast(one, options)->wait(); });
+  }
+}
+
+void ProcessGroup::barrier() {
+  run("barrier", [&] { backend_->backend->barrier(c10d::BarrierOptions())->wait(); });
+}
+
+}  // namespace slipstream

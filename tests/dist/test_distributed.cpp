@@ -1,0 +1,126 @@
+// The distributed layer on CPUs (Gloo): the environment a launcher or Slurm sets, slip_run's
+// process handling, and data parallelism's promise: two processes with batch B each compute the
+// loss and gradients of one process with batch 2B, and stay in step.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "slipstream/core/error.h"
+#include "slipstream/core/safetensors.h"
+#include "slipstream/dist/environment.h"
+#include "slipstream/dist/launcher.h"
+
+namespace slipstream {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(DistributedEnvironment, ReadsTorchrunAndSlurmVariables) {
+  const DistributedEnvironment single = detect_distributed_environment({});
+  EXPECT_FALSE(single.distributed());
+  const DistributedEnvironment torchrun = detect_distributed_environment(
+      {{"RANK", "5"}, {"WORLD_SIZE", "8"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "4"}, {"MASTER_ADDR", "node0"},
+       {"MASTER_PORT", "29400"}});
+  EXPECT_EQ(torchrun.rank, 5);
+  EXPECT_EQ(torchrun.world_size, 8);
+  EXPECT_EQ(torchrun.local_rank, 1);
+  EXPECT_EQ(torchrun.local_world_size, 4);
+  EXPECT_EQ(torchrun.master_addr, "node0");
+  EXPECT_EQ(torchrun.master_port, 29400);
+  const DistributedEnvironment slurm = detect_distributed_environment(
+      {{"SLURM_PROCID", "9"}, {"SLURM_NTASKS", "16"}, {"SLURM_LOCALID", "1"}, {"SLURM_NTASKS_PER_NODE", "8(x2)"},
+       {"SLURM_JOB_NODELIST", "gpu[07-08]"}, {"SLURM_JOB_ID", "123456"}});
+  EXPECT_EQ(slurm.rank, 9);
+  EXPECT_EQ(slurm.world_size, 16);
+  EXPECT_EQ(slurm.local_rank, 1);
+  EXPECT_EQ(slurm.local_world_size, 8);
+  EXPECT_EQ(slurm.master_addr, "gpu07");
+  EXPECT_EQ(slurm.master_port, 20000 + 123456 % 20000);
+  EXPECT_EQ(first_slurm_host("node7"), "node7");
+  EXPECT_EQ(first_slurm_host("a1,b[2-3]"), "a1");
+  EXPECT_EQ(first_slurm_host("gpu[3,5-9]"), "gpu3");
+  EXPECT_THROW(detect_distributed_environment({{"RANK", "2"}, {"WORLD_SIZE", "2"}}), ConfigError);
+  EXPECT_THROW(detect_distributed_environment({{"RANK", "x"}, {"WORLD_SIZE", "2"}}), ConfigError);
+}
+
+TEST(Launcher, PrefixesLinesAndSetsEachWorkersRank) {
+  std::vector<std::string> lines;
+  LaunchOptions options;
+  options.nproc_per_node = 2;
+  options.nnodes = 2;
+  options.node_rank = 1;
+  const int code = launch_workers(options, {"sh", "-c", "echo $RANK/$WORLD_SIZE/$LOCAL_RANK; printf tail"},
+                                  [&](const std::string& line) { lines.push_back(line); });
+  EXPECT_EQ(code, 0);
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{"[rank 2] 2/4/0", "[rank 2] tail", "[rank 3] 3/4/1", "[rank 3] tail"}));
+}
+
+TEST(Launcher, AFailingWorkerStopsTheOthersAndGivesItsCode) {
+  std::vector<std::string> lines;
+  LaunchOptions options;
+  options.nproc_per_node = 3;
+  options.stop_grace_seconds = 5;
+  const auto start = std::chrono::steady_clock::now();
+  const int code = launch_workers(options, {"sh", "-c", "if [ $RANK = 2 ]; then exit 7; fi; exec sleep 60"},
+                                  [&](const std::string& line) { lines.push_back(line); });
+  EXPECT_EQ(code, 7);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));  // SIGTERM, not the 60 s sleep
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.front(), "slip_run: rank 2 exited with code 7; stopping the other workers");
+}
+
+// Runs the equivalence worker alone (batch 2B) and as two ranks under slip_run (B each).
+void expect_data_parallel_equivalence(const std::string& family, int port) {
+  const fs::path folder = fs::temp_directory_path() / ("slipstream_ddp_" + family + "_" + std::to_string(::getpid()));
+  fs::remove_all(folder);
+  fs::create_directories(folder);
+  const std::string worker = SLIPSTREAM_DIST_WORKER, launcher = SLIPSTREAM_SLIP_RUN;
+  const std::string one = (folder / "one").string(), two = (folder / "two").string();
+  ASSERT_EQ(std::system((worker + " " + family + " 8 " + one + " > /dev/null").c_str()), 0);
+  ASSERT_EQ(std::system((launcher + " --nproc-per-node 2 --master-port " + std::to_string(port) + " " + worker + " " +
+                         family + " 8 " + two + " > " + (folder / "log.txt").string() + " 2>&1")
+                            .c_str()),
+            0)
+      << "see " << (folder / "log.txt");
+  const SafetensorsFile single = load_safetensors(one + "_rank0.safetensors");
+  const SafetensorsFile rank0 = load_safetensors(two + "_rank0.safetensors");
+  const SafetensorsFile rank1 = load_safetensors(two + "_rank1.safetensors");
+  EXPECT_NEAR(rank0.tensors.at("loss").item<double>(), single.tensors.at("loss").item<double>(), 1e-5) << family;
+  int64_t gradients = 0;
+  for (const auto& [name, expected] : single.tensors) {
+    if (name.rfind("grad/", 0) == 0) {
+      ++gradients;
+      for (const SafetensorsFile* rank : {&rank0, &rank1}) {
+        // fp32 sums in another order: within 1e-5 of the gradient's scale (its largest magnitude, at least 1)
+        const at::Tensor& got = rank->tensors.at(name);
+        const double scale = std::max(1.0, expected.abs().max().item<double>());
+        EXPECT_LE((got - expected).abs().max().item<double>(), 1e-5 * scale) << family << " " << name;
+      }
+    }
+    // After three AdamW steps on averaged gradients the ranks hold the same weights, bit for bit
+    // (Adam's normalised update magnifies fp32 noise where a gradient is near zero, so the
+    // single-process weights are compared through the gradients above instead).
+    if (name.rfind("weight/", 0) == 0 || name.rfind("buffer/", 0) == 0) {
+      EXPECT_TRUE(at::equal(rank0.tensors.at(name), rank1.tensors.at(name))) << family << " ranks differ: " << name;
+    }
+  }
+  EXPECT_GT(gradients, 10);
+  fs::remove_all(folder);
+}
+
+TEST(DataParallel, TwoRanksEqualOneRankWithTheWholeBatchForClip) {
+  expect_data_parallel_equivalence("clip", 20000 + ::getpid() % 10000);
+}
+TEST(DataParallel, TwoRanksEqualOneRankWithTheWholeBatchForSimclr) {
+  expect_data_parallel_equivalence("simclr", 30000 + ::getpid() % 10000);
+}
+TEST(DataParallel, TwoRanksEqualOneRankWithTheWholeBatchForSlip) {
+  expect_data_parallel_equivalence("slip", 40000 + ::getpid() % 10000);
+}
+
+}  // namespace
+}  // namespace slipstream
