@@ -92,7 +92,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--keep-checkpoints", c.keep_checkpoints, "Newest checkpoints kept")->capture_default_str();
   app.add_option("--seed", c.seed)->capture_default_str();
-  app.add_option("--device", c.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--device", c.device, "auto, cpu, cuda or cuda:N (auto, cuda: the GPU of LOCAL_RANK)")->capture_default_str();
+  app.add_option("--dist-timeout", c.dist_timeout, "Seconds a collective waits for the other ranks before the run fails")
+      ->capture_default_str();
+  app.add_option("--bucket-mb", c.bucket_mb, "Gradient all-reduce bucket size (MB)")->capture_default_str();
 
   try {
     app.parse(argc, argv);

@@ -40,6 +40,8 @@ void validate(const PretrainConfig& c) {
   require_positive(c.eval_freq, "--eval-freq");
   require_positive(c.keep_checkpoints, "--keep-checkpoints");
   require_positive(c.synthetic_samples, "--synthetic-samples");
+  require_positive(c.dist_timeout, "--dist-timeout");
+  require_positive(c.bucket_mb, "--bucket-mb");
   require(c.workers >= 0, "--workers " + std::to_string(c.workers) + ": expected 0 (one per core) or more");
   require(c.save_every_steps >= 0, "--save-every-steps " + std::to_string(c.save_every_steps) + ": expected 0 or more");
   require(c.warmup_epochs >= 0 && c.warmup_epochs <= c.epochs,
@@ -121,6 +123,8 @@ std::string to_json(const PretrainConfig& c) {
   j["keep-checkpoints"] = c.keep_checkpoints;
   j["seed"] = c.seed;
   j["device"] = c.device;
+  j["dist-timeout"] = c.dist_timeout;
+  j["bucket-mb"] = c.bucket_mb;
   return j.dump(2);
 }
 

@@ -21,6 +21,10 @@
 #include "slipstream/data/clip_tokenizer.h"
 #include "slipstream/data/datasets/open_dataset.h"
 #include "slipstream/data/loader.h"
+#include "slipstream/dist/collectives.h"
+#include "slipstream/dist/environment.h"
+#include "slipstream/dist/gradient_sync.h"
+#include "slipstream/dist/process_group.h"
 #include "slipstream/losses/slip_loss.h"
 #include "slipstream/models/registry.h"
 #include "slipstream/train/adamw.h"
@@ -38,9 +42,11 @@ std::atomic<bool> g_stop_signal{false};
 
 extern "C" void on_stop_signal(int) { g_stop_signal.store(true); }
 
-at::Device resolve_device(const std::string& name) {
+// "auto": this process's GPU (LOCAL_RANK) when there is one, else the CPU; "cuda" likewise.
+at::Device resolve_device(const std::string& name, int64_t local_rank) {
   const bool cuda = at::globalContext().hasCUDA() && at::detail::getCUDAHooks().deviceCount() > 0;
-  if (name == "auto") return cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  if (name == "auto") return cuda ? at::Device(at::kCUDA, static_cast<int8_t>(local_rank)) : at::Device(at::kCPU);
+  if (name == "cuda" && cuda) return at::Device(at::kCUDA, static_cast<int8_t>(local_rank));
   const at::Device device(name);
   if (device.is_cuda() && !cuda) throw ConfigError("--device " + name + ": this machine has no CUDA device");
   return device;
@@ -157,7 +163,10 @@ const std::atomic<bool>& install_stop_signals() {
 
 PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks) {
   validate(config);
-  const auto print = [&](const std::string& line) {
+  const DistributedEnvironment environment = detect_distributed_environment(current_environment());
+  const bool main_process = environment.rank == 0;
+  const auto print = [&](const std::string& line) {  // rank 0 speaks for the run
+    if (!main_process) return;
     if (hooks.print) {
       hooks.print(line);
     } else {
@@ -166,7 +175,11 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     }
   };
   const std::string config_json = to_json(config);
-  const at::Device device = resolve_device(config.device);
+  const at::Device device = resolve_device(config.device, environment.local_rank);
+  std::shared_ptr<ProcessGroup> group;
+  if (environment.distributed()) {
+    group = ProcessGroup::connect(environment, device, std::chrono::seconds(config.dist_timeout));
+  }
 
   // Precision: SLIP's AMP is on unless --disable-amp; bf16 on GPUs needs no loss scaling.
   std::string precision = config.precision;
@@ -190,10 +203,26 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   ContrastiveModel model = create_model(model_config);
   model->to(device);
   model->train();
+  // Training-time draws (drop path) differ per rank, as SLIP's seed + rank.
+  at::manual_seed(static_cast<uint64_t>(config.seed + environment.rank));
   LossOptions loss_options;
   loss_options.ssl_scale = config.ssl_scale;
   loss_options.ssl_temperature = config.ssl_temp;
   loss_options.gather_with_grad = config.gather_with_grad;
+  if (group) {
+    // Every rank starts from rank 0's weights; features are gathered over ranks; the SimCLR
+    // head's BatchNorm sees every rank's batch.
+    std::vector<at::Tensor> state;
+    for (const auto& item : model->named_parameters()) state.push_back(item.value());
+    for (const auto& item : model->named_buffers()) state.push_back(item.value());
+    {
+      at::NoGradGuard no_grad;
+      group->broadcast(state, 0);
+    }
+    loss_options.gather = std::make_shared<DistributedFeatureGather>(group);
+    if (auto* slip = dynamic_cast<SlipModelImpl*>(model.get())) slip->image_mlp->set_batch_norm(sync_batch_norm(group));
+    if (auto* simclr = dynamic_cast<SimclrModelImpl*>(model.get())) simclr->image_mlp->set_batch_norm(sync_batch_norm(group));
+  }
   const std::unique_ptr<ContrastiveLoss> loss_function = create_loss(model_config.family, loss_options);
 
   // Data.
@@ -221,6 +250,8 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   loader_options.batch_size = config.batch_size;
   loader_options.workers = static_cast<int>(config.workers);
   loader_options.seed = static_cast<uint64_t>(config.seed);
+  loader_options.rank = environment.rank;
+  loader_options.world_size = environment.world_size;
   Loader loader(dataset, std::make_shared<const SamplePipeline>(pipeline_options), loader_options);
   const int64_t steps_per_epoch = loader.steps_per_epoch() / config.update_freq;  // optimizer steps
   if (steps_per_epoch < 1) {
@@ -239,12 +270,21 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   adamw_options.beta2 = config.betas[1];
   adamw_options.eps = config.eps;
   AdamW optimizer(slip_parameter_groups(*model, config.wd), adamw_options);
+  std::unique_ptr<GradientSynchronizer> synchronizer;
+  if (group) {
+    std::vector<at::Tensor> trained;
+    for (const ParameterGroup& parameter_group : optimizer.groups()) {
+      trained.insert(trained.end(), parameter_group.parameters.begin(), parameter_group.parameters.end());
+    }
+    synchronizer = std::make_unique<GradientSynchronizer>(group, trained, config.bucket_mb << 20);
+  }
   GradScalerOptions scaler_options;
   scaler_options.enabled = precision == "fp16";
   GradScaler scaler(scaler_options);
 
   // Resume: the output folder's last checkpoint, else --resume (a checkpoint folder, or weights).
-  fs::create_directories(config.output_dir);
+  if (main_process) fs::create_directories(config.output_dir);
+  if (group) group->barrier();
   int64_t epoch = config.start_epoch, batch = 0;
   double best_acc1 = 0.0;
   EpochMeters meters;
@@ -270,15 +310,17 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
                       " steps per epoch: resume with the settings it was written with");
   }
 
-  print("=> config " + config_json);
-  {
+  print("=> config " + nlohmann::json::parse(config_json).dump());
+  if (main_process) {
     AtomicFileWriter writer((fs::path(config.output_dir) / "config.json").string());
     const std::string text = config_json + "\n";
     writer.write(text.data(), text.size());
     writer.commit();
   }
   print("=> " + model_config.name + " (" + std::to_string(count_parameters(*model).total()) + " parameters) on " +
-        device.str() + ", " + precision + ", " + std::to_string(dataset->size()) + " samples, " +
+        device.str() + (group ? " x " + std::to_string(environment.world_size) + " processes (" + group->backend_name() +
+                         ", " + environment.source + ")" : std::string()) +
+        ", " + precision + ", " + std::to_string(dataset->size()) + " samples, " +
         std::to_string(steps_per_epoch) + " optimizer steps per epoch of " + std::to_string(config.batch_size) + " x " +
         std::to_string(config.update_freq) + ", " + std::to_string(loader.workers()) + " loader threads");
 
@@ -293,11 +335,15 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     state.rng = capture_rng_states();
     state.config_json = config_json;
     state.meters_json = at_batch == 0 ? std::string() : meters.to_json();
-    result.last_checkpoint = write_checkpoint(config.output_dir, *model, state, is_best, config.keep_checkpoints);
+    if (main_process) {
+      result.last_checkpoint = write_checkpoint(config.output_dir, *model, state, is_best, config.keep_checkpoints);
+    }
+    if (group) group->barrier();  // no rank runs ahead of a checkpoint it may have to resume from
   };
 
   int64_t steps_this_call = 0;
   double last_lr = 0.0, last_logit_scale = 0.0;
+  bool stop_now = false;  // agreed by every rank at the last optimizer step
   const int64_t total_steps = config.epochs * steps_per_epoch;
   const Clock::time_point start_time = Clock::now();
   for (; epoch < config.epochs; ++epoch, batch = 0, meters = EpochMeters()) {
@@ -326,12 +372,15 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
         throw TrainingError("non-finite loss at epoch " + std::to_string(epoch) + " step " + std::to_string(batch) +
                             ":" + metrics_text(terms) + "; the last checkpoint is the last good state");
       }
+      const bool last_micro_batch = (batch + 1) % config.update_freq == 0;
+      if (synchronizer) synchronizer->set_enabled(last_micro_batch);
       scaler.scale(output.loss / static_cast<double>(config.update_freq)).backward();
+      if (synchronizer && last_micro_batch) synchronizer->finish();
       for (const auto& [name, value] : output.metrics) {
         step_metrics[name] += value.item<double>() / static_cast<double>(config.update_freq);
       }
-      interval_samples += next->size();
-      if ((batch + 1) % config.update_freq != 0) continue;
+      interval_samples += next->size() * environment.world_size;
+      if (!last_micro_batch) continue;
 
       // The optimizer step.
       const bool stepped = scaler.step(optimizer);
@@ -340,6 +389,24 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
       if (auto* clip = dynamic_cast<ClipModelImpl*>(model.get())) {
         clip->clamp_logit_scale();
         logit_scale = clip->logit_scale.exp().item<double>();
+      }
+      // Across ranks: metrics averaged, replaced samples summed, and a stop that any rank was asked for.
+      stop_now = (hooks.stop_requested && hooks.stop_requested->load()) || g_stop_signal.load() ||
+                 (hooks.stop_after_steps > 0 && steps_this_call + 1 >= hooks.stop_after_steps);
+      int64_t bad_samples = loader.bad_samples();
+      if (group) {
+        std::vector<double> values;
+        for (const auto& [name, value] : step_metrics) values.push_back(value);
+        values.push_back(stop_now ? 1.0 : 0.0);
+        values.push_back(static_cast<double>(bad_samples));
+        std::vector<at::Tensor> packed = {at::tensor(values, at::kDouble).to(device)};
+        group->all_reduce_sum(packed);
+        const at::Tensor summed = packed[0].cpu();
+        const double* sums = summed.data_ptr<double>();
+        size_t i = 0;
+        for (auto& [name, value] : step_metrics) value = sums[i++] / static_cast<double>(environment.world_size);
+        stop_now = sums[i++] > 0.0;
+        bad_samples = static_cast<int64_t>(sums[i]);
       }
       meters.add(step_metrics);
       last_lr = optimizer.lr();
@@ -366,15 +433,14 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
                       interval_seconds > 0 ? static_cast<double>(interval_samples) / interval_seconds : 0.0,
                       interval_seconds > 0 ? 100.0 * data_seconds / interval_seconds : 0.0, report.lr,
                       metrics_text(report.metrics).c_str(), logit_scale, resident_mib(),
-                      static_cast<long long>(loader.bad_samples()), stepped ? "" : " (step skipped: inf/NaN gradient)");
+                      static_cast<long long>(bad_samples), stepped ? "" : " (step skipped: inf/NaN gradient)");
         print(line);
         data_seconds = interval_seconds = 0.0;
         interval_samples = 0;
       }
 
       const bool epoch_done = batch + 1 == batches_per_epoch;
-      const bool stop = (hooks.stop_requested && hooks.stop_requested->load()) || g_stop_signal.load() ||
-                        (hooks.stop_after_steps > 0 && steps_this_call >= hooks.stop_after_steps);
+      const bool stop = stop_now;
       if (!epoch_done && (stop || (config.save_every_steps > 0 && report.global_step % config.save_every_steps == 0))) {
         save(epoch, batch + 1, false);
       }
@@ -394,7 +460,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     log_line["train_lr"] = last_lr;  // SLIP: the last step's lr and logit scale, the other metrics averaged
     log_line["train_logit_scale"] = last_logit_scale;
     log_line["epoch"] = epoch;
-    {
+    if (main_process) {
       std::ofstream log(fs::path(config.output_dir) / "log.txt", std::ios::app);
       log << log_line.dump() << "\n";
     }
@@ -404,9 +470,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     meters = EpochMeters();
     save(epoch + 1, 0, false);
     result.global_step = (epoch + 1) * steps_per_epoch;
-    const bool stop = (hooks.stop_requested && hooks.stop_requested->load()) || g_stop_signal.load() ||
-                      (hooks.stop_after_steps > 0 && steps_this_call >= hooks.stop_after_steps);
-    if (stop && epoch + 1 < config.epochs) {
+    if (stop_now && epoch + 1 < config.epochs) {
       print("=> stopped after epoch " + std::to_string(epoch) + "; saved " + result.last_checkpoint);
       result.epoch = epoch + 1;
       return result;

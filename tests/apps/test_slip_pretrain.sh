@@ -2,9 +2,10 @@
 # slip_pretrain end to end on a small CSV corpus with a small SLIP model: a two-epoch run and its
 # outputs, a config file under the command line, one-line errors, and SIGTERM (save, exit 0,
 # then a second start resumes from the checkpoint).
-#   test_slip_pretrain.sh SLIP_PRETRAIN PYTHON BPE
+#   test_slip_pretrain.sh SLIP_PRETRAIN SLIP_RUN PYTHON BPE
 set -euo pipefail
-pretrain="$1" python="$2" bpe="$3"
+pretrain="$1" launcher="$2" python="$3" bpe="$4"
+port=$((20000 + $$ % 20000))
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -92,4 +93,31 @@ for _ in $(seq 600); do grep -q "^Epoch:" "$work/resume.log" && break; sleep 0.1
 kill -TERM $pid
 wait $pid || fail "second SIGTERM: $(tail -3 "$work/resume.log")"
 grep -q "^=> resumed from .*checkpoints/epoch_" "$work/resume.log" || fail "no resume: $(head -3 "$work/resume.log")"
+# Two processes on Gloo through slip_run: rank-prefixed lines from rank 0 only, the same outputs.
+out=$("$launcher" --nproc-per-node 2 --master-port $port "$pretrain" "${common[@]}" --epochs 1 --output-dir "$work/ddp")
+grep -q "^\[rank 0\] => SMALL_SLIP .* x 2 processes (gloo, torchrun variables)" <<< "$out" || fail "ddp banner: $out"
+grep -q "^\[rank 0\] Epoch: \[0\]\[1/1\]" <<< "$out" || fail "ddp progress (6 samples a rank: one step of 4): $out"
+! grep -q "^\[rank 1\]" <<< "$out" || fail "rank 1 printed: $out"
+[[ $(wc -l < "$work/ddp/log.txt") == 1 && -f "$work/ddp/checkpoint_last/model.safetensors" ]] || fail "ddp outputs"
+# A rank that fails ends the run: slip_run stops the other rank and exits with the failure's code.
+set +e
+out=$("$launcher" --nproc-per-node 2 --master-port $((port + 1)) --stop-grace 5 sh -c \
+      'if [ "$RANK" = 1 ]; then exec "$0" "$@" --lr -1; else exec "$0" "$@"; fi' \
+      "$pretrain" "${common[@]}" --epochs 1 --dist-timeout 30 --output-dir "$work/fail" 2>&1)
+status=$?
+set -e
+[[ $status == 1 ]] || fail "failing rank: status $status: $out"
+grep -q "^\[rank 1\] slip_pretrain: --lr -1" <<< "$out" && grep -q "^slip_run: rank 1 exited with code 1" <<< "$out" \
+  || fail "failing rank output: $out"
+
+# SIGTERM to slip_run reaches both ranks; they agree on the step, rank 0 saves, all exit 0.
+"$launcher" --nproc-per-node 2 --master-port $((port + 2)) "$pretrain" "${common[@]}" --epochs 1000 \
+  --output-dir "$work/ddp_preempt" > "$work/ddp_preempt.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do grep -q "Epoch: \[2\]" "$work/ddp_preempt.log" && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid || fail "slip_run after SIGTERM: $(tail -5 "$work/ddp_preempt.log")"
+grep -q "^\[rank 0\] => stopped" "$work/ddp_preempt.log" && [[ -f "$work/ddp_preempt/checkpoint_last/training_state.safetensors" ]] \
+  || fail "ddp preemption: $(tail -5 "$work/ddp_preempt.log")"
+
 echo "slip_pretrain: all checks passed"

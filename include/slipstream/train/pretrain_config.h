@@ -48,7 +48,10 @@ struct PretrainConfig {
   int64_t save_every_steps = 0;  // 0: checkpoints at epoch ends only
   int64_t keep_checkpoints = 2;  // newest checkpoint folders kept (the best one is kept besides)
   int64_t seed = 0;
-  std::string device = "auto";  // auto | cpu | cuda | cuda:N
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N (auto and cuda: the GPU of LOCAL_RANK)
+  // Distributed (ranks from slip_run/torchrun's variables or Slurm's)
+  int64_t dist_timeout = 600;  // seconds a collective may wait for the other ranks before failing
+  int64_t bucket_mb = 25;      // gradient all-reduce bucket size
 };
 
 // Checks every value and path before any work; throws ConfigError with one line naming the flag.
