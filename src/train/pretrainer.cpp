@@ -31,6 +31,7 @@
 #include "slipstream/train/checkpoint.h"
 #include "slipstream/train/grad_scaler.h"
 #include "slipstream/train/lr_schedule.h"
+#include "slipstream/train/tensorboard_writer.h"
 
 namespace slipstream {
 namespace {
@@ -324,6 +325,10 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
         std::to_string(steps_per_epoch) + " optimizer steps per epoch of " + std::to_string(config.batch_size) + " x " +
         std::to_string(config.update_freq) + ", " + std::to_string(loader.workers()) + " loader threads");
 
+  // TensorBoard: scalars of every optimizer step (rank 0), output_dir/tensorboard/.
+  std::unique_ptr<TensorBoardWriter> tensorboard;
+  if (main_process) tensorboard = std::make_unique<TensorBoardWriter>((fs::path(config.output_dir) / "tensorboard").string());
+
   PretrainResult result;
   const auto save = [&](int64_t at_epoch, int64_t at_batch, bool is_best) {
     TrainingState state;
@@ -415,6 +420,12 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
       step_metrics.clear();
       ++steps_this_call;
       if (hooks.on_step) hooks.on_step(report);
+      if (tensorboard) {
+        for (const auto& [name, value] : report.metrics) tensorboard->add_scalar("train/" + name, value, report.global_step);
+        tensorboard->add_scalar("train/lr", report.lr, report.global_step);
+        if (logit_scale > 0.0) tensorboard->add_scalar("train/logit_scale", logit_scale, report.global_step);
+        if (scaler.enabled()) tensorboard->add_scalar("train/loss_scale", scaler.current_scale(), report.global_step);
+      }
 
       const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
       interval_seconds += step_seconds;
@@ -435,6 +446,12 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
                       metrics_text(report.metrics).c_str(), logit_scale, resident_mib(),
                       static_cast<long long>(bad_samples), stepped ? "" : " (step skipped: inf/NaN gradient)");
         print(line);
+        if (tensorboard) {
+          tensorboard->add_scalar("train/samples_per_second",
+                                  interval_seconds > 0 ? static_cast<double>(interval_samples) / interval_seconds : 0.0,
+                                  report.global_step);
+          tensorboard->flush();
+        }
         data_seconds = interval_seconds = 0.0;
         interval_samples = 0;
       }

@@ -47,6 +47,22 @@ from safetensors.numpy import load_file
 w = load_file(sys.argv[1])
 assert 'logit_scale' in w and any(k.startswith('image_mlp.') for k in w) and any(k.startswith('visual.') for k in w), list(w)
 " "$work/run/checkpoint_last/model.safetensors" || fail "checkpoint not readable by safetensors"
+# TensorBoard event files, read back by the tensorboard package: one loss per optimizer step.
+"$python" - "$work/run/tensorboard" <<'PY' || fail "tensorboard events"
+import math, sys
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+events = EventAccumulator(sys.argv[1])
+events.Reload()
+tags = events.Tags()["scalars"]
+for tag in ["train/loss", "train/clip_loss", "train/ssl_loss", "train/clip_acc", "train/lr", "train/logit_scale",
+            "train/samples_per_second"]:
+    assert tag in tags, (tag, tags)
+loss = events.Scalars("train/loss")
+assert [e.step for e in loss] == [1, 2, 3, 4, 5, 6], [e.step for e in loss]
+assert all(math.isfinite(e.value) and e.value > 0 for e in loss), loss
+lr = [e.value for e in events.Scalars("train/lr")]
+assert abs(lr[0] - 1e-6) < 1e-9 and abs(lr[2] - 3e-3) < 1e-7, lr  # warmup from --lr-start to --lr
+PY
 # A finished run started again has nothing left to do.
 out=$("$pretrain" "${common[@]}" --epochs 2 --output-dir "$work/run")
 grep -q "resumed from" <<< "$out" && ! grep -q "^Epoch:" <<< "$out" || fail "rerun of a finished run: $out"

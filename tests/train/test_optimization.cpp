@@ -13,6 +13,7 @@
 #include "slipstream/train/adamw.h"
 #include "slipstream/train/grad_scaler.h"
 #include "slipstream/train/lr_schedule.h"
+#include "slipstream/train/tensorboard_writer.h"
 
 namespace slipstream {
 namespace {
@@ -170,6 +171,11 @@ TEST(GradScaler, SkipsAStepWithInfiniteGradientsAndRecovers) {
   GradScaler restored(options);
   restored.load_state(scaler.state());
   EXPECT_EQ(restored.current_scale(), 1024.0);
+}
+
+TEST(TensorBoardWriter, FramesRecordsWithCastagnoliChecksums) {
+  EXPECT_EQ(crc32c("123456789", 9), 0xE3069283u);  // the CRC-32C check value
+  EXPECT_EQ(crc32c("", 0), 0u);
 }
 
 }  // namespace

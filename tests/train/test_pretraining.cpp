@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -160,6 +161,31 @@ TEST(Pretraining, BadSettingsFailBeforeAnyWork) {
   config.bpe.clear();
   EXPECT_THROW(pretrain(config), ConfigError);
   EXPECT_FALSE(fs::exists(folder / "run" / "checkpoint_last"));
+  fs::remove_all(folder);
+}
+
+TEST(Pretraining, ANonFiniteLossStopsTheRunAndKeepsTheLastGoodCheckpoint) {
+  const fs::path folder = fresh_folder("diverge");
+  PretrainConfig config = small_run(folder, "clip");
+  config.warmup_epochs = 0;
+  config.lr = 1e30;  // the first step wrecks the weights
+  config.save_every_steps = 1;
+  Recorded run;
+  try {
+    pretrain(config, run.hooks());
+    FAIL() << "expected a TrainingError";
+  } catch (const TrainingError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("non-finite loss at epoch 0 step "), std::string::npos) << message;
+    EXPECT_NE(message.find("clip_loss"), std::string::npos) << message;  // each term named
+  }
+  ASSERT_FALSE(run.metrics.empty());
+  EXPECT_TRUE(std::isfinite(run.metrics.front().at("loss")));
+  // The checkpoint of the last finite step still loads.
+  const std::optional<std::string> last = latest_checkpoint(config.output_dir);
+  ASSERT_TRUE(last.has_value());
+  ContrastiveModel model = create_model(resolve_model_config(config.model));
+  EXPECT_NO_THROW(read_checkpoint(*last, *model));
   fs::remove_all(folder);
 }
 
