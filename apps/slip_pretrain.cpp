@@ -77,6 +77,9 @@ int main(int argc, char** argv) {
   app.add_option("--lr-start", c.lr_start, "Learning rate at the start of the warmup")->capture_default_str();
   app.add_option("--lr-end", c.lr_end, "Learning rate at the end of the cosine")->capture_default_str();
   app.add_option("--update-freq", c.update_freq, "Micro-batches per optimizer step (gradient accumulation)")->capture_default_str();
+  app.add_option("--accum-mode", c.accum_mode,
+                 "independent (SLIP: each micro-batch its own negatives) or cached-features (open_clip: the whole "
+                 "accumulated batch's negatives)")->capture_default_str();
   app.add_option("--wd", c.wd, "Weight decay")->capture_default_str();
   std::vector<double> betas(c.betas.begin(), c.betas.end());
   app.add_option("--betas", betas, "AdamW betas (two numbers)")->expected(2)->capture_default_str();

@@ -36,6 +36,8 @@ void validate(const PretrainConfig& c) {
   require_positive(c.epochs, "--epochs");
   require_positive(c.batch_size, "--batch-size");
   require_positive(c.update_freq, "--update-freq");
+  require(c.accum_mode == "independent" || c.accum_mode == "cached-features",
+          "--accum-mode " + c.accum_mode + ": expected independent or cached-features");
   require_positive(c.print_freq, "--print-freq");
   require_positive(c.eval_freq, "--eval-freq");
   require_positive(c.keep_checkpoints, "--keep-checkpoints");
@@ -110,6 +112,7 @@ std::string to_json(const PretrainConfig& c) {
   j["lr-start"] = c.lr_start;
   j["lr-end"] = c.lr_end;
   j["update-freq"] = c.update_freq;
+  j["accum-mode"] = c.accum_mode;
   j["wd"] = c.wd;
   j["betas"] = {c.betas[0], c.betas[1]};
   j["eps"] = c.eps;

@@ -129,6 +129,39 @@ ModelInputs inputs_of(const Batch& batch, const std::string& family, const at::D
   return inputs;
 }
 
+// The L2 norm of all the optimizer's gradients together (as scaled by the loss scaler).
+double gradient_norm(const AdamW& optimizer) {
+  std::vector<at::Tensor> grads;
+  for (const ParameterGroup& group : optimizer.groups()) {
+    for (const at::Tensor& parameter : group.parameters) {
+      if (parameter.grad().defined()) grads.push_back(parameter.grad());
+    }
+  }
+  if (grads.empty()) return 0.0;
+  std::vector<at::Tensor> norms = at::_foreach_norm(grads, 2);
+  return at::stack(norms).to(at::kDouble).norm().item<double>();
+}
+
+// The cached features of an accumulated batch with micro-batch j's replaced by `fresh` (which
+// carries the gradient), each field concatenated over the micro-batches in order.
+ModelOutputs with_fresh_features(const std::vector<ModelOutputs>& cached, size_t j, const ModelOutputs& fresh) {
+  const auto combine = [&](at::Tensor ModelOutputs::*field) {
+    if (!(fresh.*field).defined()) return at::Tensor();
+    std::vector<at::Tensor> parts;
+    for (size_t k = 0; k < cached.size(); ++k) parts.push_back(k == j ? fresh.*field : cached[k].*field);
+    return at::cat(parts, 0);
+  };
+  ModelOutputs out;
+  out.image_embed = combine(&ModelOutputs::image_embed);
+  out.text_embed = combine(&ModelOutputs::text_embed);
+  out.aug1_embed = combine(&ModelOutputs::aug1_embed);
+  out.aug2_embed = combine(&ModelOutputs::aug2_embed);
+  // The temperature's gradient from one recompute only: it reaches the whole batch's loss once,
+  // as in one large batch (open_clip lets every recompute add it, counting it update_freq times).
+  out.logit_scale = j + 1 == cached.size() || !fresh.logit_scale.defined() ? fresh.logit_scale : fresh.logit_scale.detach();
+  return out;
+}
+
 std::string format_duration(double seconds) {
   const auto total = static_cast<int64_t>(std::max(0.0, seconds));
   char text[32];
@@ -166,14 +199,26 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   validate(config);
   const DistributedEnvironment environment = detect_distributed_environment(current_environment());
   const bool main_process = environment.rank == 0;
-  const auto print = [&](const std::string& line) {  // rank 0 speaks for the run
+  // Rank 0 speaks for the run: plain lines, except that on a terminal the progress lines become
+  // one bar redrawn in place.
+  const bool terminal = !hooks.print && ::isatty(STDOUT_FILENO) == 1;
+  bool bar_shown = false;
+  const auto print = [&](const std::string& line) {
     if (!main_process) return;
-    if (hooks.print) {
-      hooks.print(line);
-    } else {
-      std::printf("%s\n", line.c_str());
-      std::fflush(stdout);
-    }
+    if (hooks.print) return hooks.print(line);
+    std::printf("%s%s\n", bar_shown ? "\n" : "", line.c_str());
+    std::fflush(stdout);
+    bar_shown = false;
+  };
+  const auto print_progress = [&](const std::string& line, double done) {
+    if (!main_process) return;
+    if (!terminal) return print(line);
+    constexpr int kWidth = 24;
+    const int filled = static_cast<int>(done * kWidth);
+    std::printf("\r\033[K[%s%s] %3.0f%% %s", std::string(static_cast<size_t>(filled), '#').c_str(),
+                std::string(static_cast<size_t>(kWidth - filled), '.').c_str(), 100.0 * done, line.c_str());
+    std::fflush(stdout);
+    bar_shown = true;
   };
   const std::string config_json = to_json(config);
   const at::Device device = resolve_device(config.device, environment.local_rank);
@@ -349,6 +394,16 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   int64_t steps_this_call = 0;
   double last_lr = 0.0, last_logit_scale = 0.0;
   bool stop_now = false;  // agreed by every rank at the last optimizer step
+  const bool cached_features = config.accum_mode == "cached-features" && config.update_freq > 1;
+  std::vector<ModelInputs> cached_inputs;    // --accum-mode cached-features: this step's micro-batches
+  std::vector<ModelOutputs> cached_outputs;  // and their features, computed without gradient
+  const auto check_finite = [&](const LossOutput& output, int64_t at_epoch, int64_t at_batch) {
+    if (std::isfinite(output.loss.item<double>())) return;
+    std::map<std::string, double> terms;
+    for (const auto& [name, value] : output.metrics) terms[name] = value.item<double>();
+    throw TrainingError("non-finite loss at epoch " + std::to_string(at_epoch) + " step " + std::to_string(at_batch) +
+                        ":" + metrics_text(terms) + "; the last checkpoint is the last good state");
+  };
   const int64_t total_steps = config.epochs * steps_per_epoch;
   const Clock::time_point start_time = Clock::now();
   for (; epoch < config.epochs; ++epoch, batch = 0, meters = EpochMeters()) {
@@ -365,29 +420,57 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
       const int64_t global_step = epoch * steps_per_epoch + batch / config.update_freq;  // SLIP's `it`
       optimizer.set_lr(schedule[static_cast<size_t>(global_step)]);
 
-      LossOutput output;
-      {
-        AutocastScope autocast(device.type(), autocast_dtype);
-        output = loss_function->forward(model->forward(inputs_of(*next, model_config.family, device)));
-      }
-      const double loss_value = output.loss.item<double>();
-      if (!std::isfinite(loss_value)) {
-        std::map<std::string, double> terms;
-        for (const auto& [name, value] : output.metrics) terms[name] = value.item<double>();
-        throw TrainingError("non-finite loss at epoch " + std::to_string(epoch) + " step " + std::to_string(batch) +
-                            ":" + metrics_text(terms) + "; the last checkpoint is the last good state");
-      }
       const bool last_micro_batch = (batch + 1) % config.update_freq == 0;
-      if (synchronizer) synchronizer->set_enabled(last_micro_batch);
-      scaler.scale(output.loss / static_cast<double>(config.update_freq)).backward();
-      if (synchronizer && last_micro_batch) synchronizer->finish();
-      for (const auto& [name, value] : output.metrics) {
-        step_metrics[name] += value.item<double>() / static_cast<double>(config.update_freq);
+      ModelInputs inputs = inputs_of(*next, model_config.family, device);
+      if (!cached_features) {
+        // SLIP's accumulation: each micro-batch its own contrastive problem, loss / update_freq.
+        LossOutput output;
+        {
+          AutocastScope autocast(device.type(), autocast_dtype);
+          output = loss_function->forward(model->forward(inputs));
+        }
+        check_finite(output, epoch, batch);
+        if (synchronizer) synchronizer->set_enabled(last_micro_batch);
+        scaler.scale(output.loss / static_cast<double>(config.update_freq)).backward();
+        if (synchronizer && last_micro_batch) synchronizer->finish();
+        for (const auto& [name, value] : output.metrics) {
+          step_metrics[name] += value.item<double>() / static_cast<double>(config.update_freq);
+        }
+      } else {
+        // open_clip's: cache every micro-batch's features without gradient; at the last one,
+        // recompute each with gradient against the cached others, so every loss sees the
+        // negatives of the whole accumulated batch and the summed gradient is the large batch's.
+        {
+          at::NoGradGuard no_grad;
+          AutocastScope autocast(device.type(), autocast_dtype);
+          cached_outputs.push_back(model->forward(inputs));
+        }
+        cached_inputs.push_back(std::move(inputs));
+        if (last_micro_batch) {
+          for (size_t j = 0; j < cached_inputs.size(); ++j) {
+            LossOutput output;
+            {
+              AutocastScope autocast(device.type(), autocast_dtype);
+              output = loss_function->forward(with_fresh_features(cached_outputs, j, model->forward(cached_inputs[j])));
+            }
+            check_finite(output, epoch, batch);
+            const bool last_recompute = j + 1 == cached_inputs.size();
+            if (synchronizer) synchronizer->set_enabled(last_recompute);
+            scaler.scale(output.loss).backward();
+            if (last_recompute) {
+              for (const auto& [name, value] : output.metrics) step_metrics[name] = value.item<double>();
+            }
+          }
+          if (synchronizer) synchronizer->finish();
+          cached_inputs.clear();
+          cached_outputs.clear();
+        }
       }
       interval_samples += next->size() * environment.world_size;
       if (!last_micro_batch) continue;
 
       // The optimizer step.
+      const double grad_norm = gradient_norm(optimizer) / scaler.current_scale();
       const bool stepped = scaler.step(optimizer);
       optimizer.zero_grad();
       double logit_scale = 0.0;
@@ -416,7 +499,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
       meters.add(step_metrics);
       last_lr = optimizer.lr();
       last_logit_scale = logit_scale;
-      const StepReport report{epoch, batch, global_step + 1, optimizer.lr(), step_metrics, logit_scale, !stepped};
+      const StepReport report{epoch, batch, global_step + 1, optimizer.lr(), step_metrics, logit_scale, grad_norm, !stepped};
       step_metrics.clear();
       ++steps_this_call;
       if (hooks.on_step) hooks.on_step(report);
@@ -445,7 +528,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
                       interval_seconds > 0 ? 100.0 * data_seconds / interval_seconds : 0.0, report.lr,
                       metrics_text(report.metrics).c_str(), logit_scale, resident_mib(),
                       static_cast<long long>(bad_samples), stepped ? "" : " (step skipped: inf/NaN gradient)");
-        print(line);
+        print_progress(line, static_cast<double>(optim_step + 1) / static_cast<double>(steps_per_epoch));
         if (tensorboard) {
           tensorboard->add_scalar("train/samples_per_second",
                                   interval_seconds > 0 ? static_cast<double>(interval_samples) / interval_seconds : 0.0,

@@ -67,12 +67,13 @@ PretrainConfig small_run(const fs::path& folder, const std::string& family = "sl
 
 struct Recorded {
   std::vector<std::map<std::string, double>> metrics;
-  std::vector<double> lrs, logit_scales;
+  std::vector<double> lrs, logit_scales, grad_norms;
   std::vector<std::string> lines;
   PretrainHooks hooks() {
     PretrainHooks h;
     h.on_step = [this](const StepReport& r) {
       metrics.push_back(r.metrics), lrs.push_back(r.lr), logit_scales.push_back(r.logit_scale);
+      grad_norms.push_back(r.grad_norm);
     };
     h.print = [this](const std::string& line) { lines.push_back(line); };
     return h;
@@ -137,6 +138,40 @@ TEST(Pretraining, AccumulationStepsOncePerUpdateFreqMicroBatches) {
   // The logit scale (exp of the clamped log-scale) starts at 1/0.07 and stays within SLIP's clamp.
   for (double scale : run.logit_scales) EXPECT_TRUE(scale >= 1.0 && scale <= 100.0) << scale;
   EXPECT_NEAR(run.logit_scales.front(), 1.0 / 0.07, 0.1);
+  fs::remove_all(folder);
+}
+
+TEST(Pretraining, CachedFeatureAccumulationStepsLikeTheWholeBatch) {
+  // open_clip's scheme: 2 micro-batches of 4 give the losses of one batch of 8 (same samples,
+  // same views), because every micro-batch's loss sees all 8 samples' features.
+  const fs::path folder = fresh_folder("cached");
+  PretrainConfig whole = small_run(folder, "clip");
+  whole.epochs = 1;
+  whole.warmup_epochs = 0;
+  whole.batch_size = 8;
+  whole.output_dir = (folder / "whole").string();
+  PretrainConfig cached = whole;
+  cached.batch_size = 4;
+  cached.update_freq = 2;
+  cached.accum_mode = "cached-features";
+  cached.output_dir = (folder / "cached").string();
+  PretrainConfig independent = cached;
+  independent.accum_mode = "independent";
+  independent.output_dir = (folder / "independent").string();
+  Recorded a, b, c;
+  pretrain(whole, a.hooks());
+  pretrain(cached, b.hooks());
+  pretrain(independent, c.hooks());
+  ASSERT_EQ(a.metrics.size(), 3u);
+  ASSERT_EQ(b.metrics.size(), 3u);
+  for (size_t i = 0; i < a.metrics.size(); ++i) {
+    EXPECT_NEAR(b.metrics[i].at("clip_loss"), a.metrics[i].at("clip_loss"), 1e-4) << "step " << i;
+    EXPECT_NEAR(b.grad_norms[i], a.grad_norms[i], 1e-4 * a.grad_norms[i]) << "step " << i;  // the same gradient
+  }
+  // SLIP's independent micro-batches average two half-batch gradients: not the same.
+  EXPECT_GT(std::abs(c.grad_norms[0] - a.grad_norms[0]), 1e-3 * a.grad_norms[0]);
+  // SLIP's independent micro-batches solve two 4-way problems instead: a smaller loss.
+  EXPECT_LT(c.metrics[0].at("clip_loss"), a.metrics[0].at("clip_loss") - 0.1);
   fs::remove_all(folder);
 }
 

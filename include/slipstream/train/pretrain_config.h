@@ -35,6 +35,9 @@ struct PretrainConfig {
   double lr_start = 1e-6;
   double lr_end = 1e-5;
   int64_t update_freq = 1;  // gradient accumulation: micro-batches per optimizer step
+  // independent: SLIP's (each micro-batch its own negatives, loss / update_freq); cached-features:
+  // open_clip's (every micro-batch's loss sees the whole accumulated batch's negatives)
+  std::string accum_mode = "independent";
   double wd = 0.1;
   std::array<double, 2> betas{0.9, 0.98};
   double eps = 1e-8;

@@ -23,6 +23,7 @@ struct StepReport {
   double lr = 0.0;
   std::map<std::string, double> metrics;  // loss, clip_loss, clip_acc, ssl_loss, ssl_acc (as the family logs)
   double logit_scale = 0.0;    // exp of the clamped log-scale (0 without a text tower)
+  double grad_norm = 0.0;      // L2 norm of all gradients (averaged over ranks, unscaled) before the step
   bool skipped = false;        // fp16: the step was skipped for a non-finite gradient
 };
 
