@@ -6,6 +6,7 @@
 set -euo pipefail
 pretrain="$1" launcher="$2" python="$3" bpe="$4"
 port=$((20000 + $$ % 20000))
+recipes="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/configs/recipes"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -76,6 +77,15 @@ printf 'epochs = 1\nwarmup-epochs = 0\nlr = 0.002\n' > "$work/run.toml"
 "$pretrain" "${common[@]}" --config "$work/run.toml" --output-dir "$work/toml" > /dev/null
 "$python" -c "import json,sys; c=json.load(open(sys.argv[1])); assert (c['epochs'], c['warmup-epochs'], c['lr']) == (1, 0, 0.002), c" \
   "$work/toml/config.json" || fail "TOML config: $(cat "$work/toml/config.json")"
+
+# SLIP's recipes (configs/recipes/) load as config files; flags after them still win.
+for recipe in clip simclr slip; do
+  "$python" -c "import json,sys; json.load(open(sys.argv[1]))" "$recipes/$recipe.json" || fail "recipe $recipe is not JSON"
+done
+"$pretrain" "${common[@]}" --config "$recipes/clip.json" --model "$work/small_slip.json" --batch-size 4 --epochs 1 \
+  --ssl-mlp-dim 32 --ssl-emb-dim 16 --output-dir "$work/recipe" > /dev/null
+"$python" -c "import json,sys; c=json.load(open(sys.argv[1])); assert (c['lr'], c['wd'], c['epochs']) == (5e-4, 0.5, 1), c" \
+  "$work/recipe/config.json" || fail "clip recipe: $(cat "$work/recipe/config.json")"
 
 # Bad settings: exit 1 before any work, one line naming the flag or path.
 check_error() {  # expected-text, args...
