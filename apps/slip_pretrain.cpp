@@ -90,6 +90,11 @@ int main(int argc, char** argv) {
   app.add_option("--output-dir", c.output_dir, "Checkpoints, config.json and log.txt go here")->capture_default_str();
   app.add_option("--resume", c.resume, "Checkpoint folder, or weights (.safetensors) to start from")->capture_default_str();
   app.add_option("--eval-freq", c.eval_freq, "Epochs between zero-shot validations")->capture_default_str();
+  app.add_option("--eval-catalog", c.eval_catalog,
+                 "SLIP's dataset_catalog.json: zero-shot validation on --eval-dataset every --eval-freq epochs");
+  app.add_option("--eval-dataset", c.eval_dataset, "Catalog entry to validate on")->capture_default_str();
+  app.add_option("--eval-templates", c.eval_templates, "SLIP's templates.json (default: next to the catalog)");
+  app.add_option("--eval-labels", c.eval_labels, "SLIP's labels.json (default: next to the catalog)");
   app.add_option("--print-freq", c.print_freq, "Optimizer steps between progress lines")->capture_default_str();
   app.add_option("--save-every-steps", c.save_every_steps, "Also checkpoint every N optimizer steps (0: epoch ends only)")
       ->capture_default_str();

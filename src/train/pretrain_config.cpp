@@ -80,6 +80,9 @@ void validate(const PretrainConfig& c) {
     }
   }
   if (!c.bpe.empty()) require_path(c.bpe, "--bpe");
+  if (!c.eval_catalog.empty()) require_path(c.eval_catalog, "--eval-catalog");
+  if (!c.eval_templates.empty()) require_path(c.eval_templates, "--eval-templates");
+  if (!c.eval_labels.empty()) require_path(c.eval_labels, "--eval-labels");
   if (!c.resume.empty()) require_path(c.resume, "--resume");
   if (c.model.size() > 5 && c.model.compare(c.model.size() - 5, 5, ".json") == 0) require_path(c.model, "--model");
   require(!c.output_dir.empty(), "--output-dir: expected a folder");
@@ -121,6 +124,10 @@ std::string to_json(const PretrainConfig& c) {
   j["output-dir"] = c.output_dir;
   j["resume"] = c.resume;
   j["eval-freq"] = c.eval_freq;
+  j["eval-catalog"] = c.eval_catalog;
+  j["eval-dataset"] = c.eval_dataset;
+  j["eval-templates"] = c.eval_templates;
+  j["eval-labels"] = c.eval_labels;
   j["print-freq"] = c.print_freq;
   j["save-every-steps"] = c.save_every_steps;
   j["keep-checkpoints"] = c.keep_checkpoints;

@@ -25,6 +25,7 @@
 #include "slipstream/dist/environment.h"
 #include "slipstream/dist/gradient_sync.h"
 #include "slipstream/dist/process_group.h"
+#include "slipstream/eval/zero_shot.h"
 #include "slipstream/losses/slip_loss.h"
 #include "slipstream/models/registry.h"
 #include "slipstream/train/adamw.h"
@@ -306,6 +307,20 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
                       " samples of --dataset " + config.dataset + " (one optimizer step needs that many)");
   }
   const int64_t batches_per_epoch = steps_per_epoch * config.update_freq;  // a remainder is not trained on
+
+  // Zero-shot validation: the catalog's dataset (its test split), templates and class names, read now
+  // so a wrong path fails before training.
+  DatasetPtr validation;
+  std::vector<std::string> templates;
+  std::vector<std::vector<std::string>> class_names;
+  if (!config.eval_catalog.empty() && model_config.has_text()) {
+    const fs::path folder = fs::path(config.eval_catalog).parent_path();
+    const std::string templates_path = config.eval_templates.empty() ? (folder / "templates.json").string() : config.eval_templates;
+    const std::string labels_path = config.eval_labels.empty() ? (folder / "labels.json").string() : config.eval_labels;
+    templates = load_prompt_templates(templates_path, config.eval_dataset);
+    class_names = load_class_names(labels_path, config.eval_dataset);
+    validation = open_catalog_dataset(config.eval_catalog, config.eval_dataset, /*train=*/false);
+  }
   const std::vector<double> schedule =
       cosine_schedule(config.lr, config.lr_end, config.epochs, steps_per_epoch, config.warmup_epochs, config.lr_start);
 
@@ -318,9 +333,9 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   AdamW optimizer(slip_parameter_groups(*model, config.wd), adamw_options);
   std::unique_ptr<GradientSynchronizer> synchronizer;
   if (group) {
-    std::vector<at::Tensor> trained;
-    for (const ParameterGroup& parameter_group : optimizer.groups()) {
-      trained.insert(trained.end(), parameter_group.parameters.begin(), parameter_group.parameters.end());
+    std::vector<at::Tensor> trained;  // registration order: backward produces their gradients in reverse
+    for (const at::Tensor& parameter : model->parameters()) {
+      if (parameter.requires_grad()) trained.push_back(parameter);
     }
     synchronizer = std::make_unique<GradientSynchronizer>(group, trained, config.bucket_mb << 20);
   }
@@ -332,7 +347,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   if (main_process) fs::create_directories(config.output_dir);
   if (group) group->barrier();
   int64_t epoch = config.start_epoch, batch = 0;
-  double best_acc1 = 0.0;
+  double best_acc1 = -1.0;  // below any accuracy: the first validation makes a checkpoint_best
   EpochMeters meters;
   std::optional<std::string> resume_from = latest_checkpoint(config.output_dir);
   if (!resume_from && !config.resume.empty()) resume_from = config.resume;
@@ -375,6 +390,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   if (main_process) tensorboard = std::make_unique<TensorBoardWriter>((fs::path(config.output_dir) / "tensorboard").string());
 
   PretrainResult result;
+  result.global_step = epoch * steps_per_epoch + batch / config.update_freq;
   const auto save = [&](int64_t at_epoch, int64_t at_batch, bool is_best) {
     TrainingState state;
     state.epoch = at_epoch;
@@ -554,21 +570,40 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
       }
     }
 
-    // Epoch end: log.txt (SLIP's keys), validation notice, checkpoint.
+    // Epoch end: zero-shot validation, log.txt (SLIP's keys), checkpoint.
     nlohmann::ordered_json log_line;
     for (const auto& [name, value] : meters.averages()) log_line["train_" + name] = value;
     log_line["train_lr"] = last_lr;  // SLIP: the last step's lr and logit scale, the other metrics averaged
     log_line["train_logit_scale"] = last_logit_scale;
+    bool is_best = false;
+    if ((epoch + 1) % config.eval_freq == 0) {
+      auto* clip = dynamic_cast<ClipModelImpl*>(model.get());
+      if (validation && clip) {
+        const at::Tensor classifier = zero_shot_classifier(*clip, *tokenizer, class_names, templates, device);
+        const ZeroShotAccuracy accuracy = evaluate_zero_shot(*clip, classifier, validation, device, config.batch_size,
+                                                             static_cast<int>(config.workers), group);
+        log_line["test_acc1"] = accuracy.top1;
+        log_line["test_acc5"] = accuracy.top5;
+        is_best = accuracy.top1 > best_acc1;
+        best_acc1 = std::max(best_acc1, accuracy.top1);
+        char text[256];
+        std::snprintf(text, sizeof(text), "=> epoch %lld: zero-shot %s top-1 %.2f%% top-5 %.2f%% (%lld images)%s",
+                      static_cast<long long>(epoch), config.eval_dataset.c_str(), accuracy.top1, accuracy.top5,
+                      static_cast<long long>(accuracy.samples), is_best ? ", best so far" : "");
+        print(text);
+      } else if (!clip) {
+        print("=> epoch " + std::to_string(epoch) + ": " + model_config.name + " has no text tower, so no zero-shot validation");
+      } else {
+        print("=> epoch " + std::to_string(epoch) + ": zero-shot validation not configured (--eval-catalog)");
+      }
+    }
     log_line["epoch"] = epoch;
     if (main_process) {
       std::ofstream log(fs::path(config.output_dir) / "log.txt", std::ios::app);
       log << log_line.dump() << "\n";
     }
-    if ((epoch + 1) % config.eval_freq == 0) {
-      print("=> epoch " + std::to_string(epoch) + ": zero-shot validation not run (slipstream has no zero-shot evaluation yet)");
-    }
     meters = EpochMeters();
-    save(epoch + 1, 0, false);
+    save(epoch + 1, 0, is_best);
     result.global_step = (epoch + 1) * steps_per_epoch;
     if (stop_now && epoch + 1 < config.epochs) {
       print("=> stopped after epoch " + std::to_string(epoch) + "; saved " + result.last_checkpoint);

@@ -64,6 +64,33 @@ assert all(math.isfinite(e.value) and e.value > 0 for e in loss), loss
 lr = [e.value for e in events.Scalars("train/lr")]
 assert abs(lr[0] - 1e-6) < 1e-9 and abs(lr[2] - 3e-3) < 1e-7, lr  # warmup from --lr-start to --lr
 PY
+# Zero-shot validation each epoch on a catalog entry (SLIP's dataset_catalog.json format):
+# test_acc1/test_acc5 in log.txt, checkpoint_best.
+"$python" - "$work" <<'PY'
+import json, os, sys
+from PIL import Image
+root = sys.argv[1]
+for name, colour in [("blue_circle", (20, 40, 220)), ("red_square", (220, 30, 30))]:
+    os.makedirs(os.path.join(root, "tiny", "val", name))
+    for i in range(3):
+        Image.new("RGB", (40, 36), tuple(min(255, c + 10 * i) for c in colour)).save(os.path.join(root, "tiny", "val", name, f"{i}.jpg"))
+json.dump({"tiny": {"path": os.path.join(root, "tiny"), "type": "imagefolder", "train": "train", "test": "val"}},
+          open(os.path.join(root, "dataset_catalog.json"), "w"))
+json.dump({"tiny": ["a photo of a {}.", "a {} shape."]}, open(os.path.join(root, "templates.json"), "w"))
+json.dump({"tiny": ["blue circle", ["red square", "crimson square"]]}, open(os.path.join(root, "labels.json"), "w"))
+PY
+out=$("$pretrain" "${common[@]}" --epochs 2 --eval-catalog "$work/dataset_catalog.json" --eval-dataset tiny --output-dir "$work/zs")
+grep -q "^=> epoch 1: zero-shot tiny top-1 .*% top-5 100.00% (6 images)" <<< "$out" || fail "zero-shot line: $out"
+"$python" -c "
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 2 and all(0 <= l['test_acc1'] <= 100 and l['test_acc5'] == 100 for l in lines), lines
+assert list(lines[0])[-3:] == ['test_acc1', 'test_acc5', 'epoch'], list(lines[0])
+" "$work/zs/log.txt" || fail "zero-shot log.txt: $(cat "$work/zs/log.txt")"
+[[ -L "$work/zs/checkpoint_best" && -f "$work/zs/checkpoint_best/model.safetensors" ]] || fail "no checkpoint_best"
+check_error_zs=$("$pretrain" "${common[@]}" --eval-catalog "$work/dataset_catalog.json" --eval-dataset nope --output-dir "$work/zs2" 2>&1 >/dev/null || true)
+[[ "$check_error_zs" == *"templates.json: no list for dataset 'nope'"* ]] || fail "unknown eval dataset: $check_error_zs"
+
 # A finished run started again has nothing left to do.
 out=$("$pretrain" "${common[@]}" --epochs 2 --output-dir "$work/run")
 grep -q "resumed from" <<< "$out" && ! grep -q "^Epoch:" <<< "$out" || fail "rerun of a finished run: $out"

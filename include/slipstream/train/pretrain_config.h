@@ -47,6 +47,12 @@ struct PretrainConfig {
   std::string output_dir = "./";
   std::string resume;  // a checkpoint folder, or a .safetensors file of weights only
   int64_t eval_freq = 1;
+  // Zero-shot validation every eval_freq epochs (SLIP: ImageNet val with its 7 templates), run when
+  // eval_catalog names SLIP's dataset_catalog.json; templates.json and labels.json beside it by default.
+  std::string eval_catalog;
+  std::string eval_dataset = "imagenet";
+  std::string eval_templates;  // "": templates.json next to the catalog
+  std::string eval_labels;     // "": labels.json next to the catalog
   int64_t print_freq = 10;
   int64_t save_every_steps = 0;  // 0: checkpoints at epoch ends only
   int64_t keep_checkpoints = 2;  // newest checkpoint folders kept (the best one is kept besides)

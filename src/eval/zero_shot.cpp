@@ -1,0 +1,152 @@
+#include "slipstream/eval/zero_shot.h"
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+
+#include "slipstream/core/error.h"
+#include "slipstream/data/loader.h"
+#include "slipstream/dist/process_group.h"
+
+namespace slipstream {
+namespace {
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open");
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw ConfigError(path + ": not a JSON object");
+  return j;
+}
+
+const nlohmann::json& entry(const nlohmann::json& j, const std::string& path, const std::string& dataset) {
+  if (!j.contains(dataset) || !j[dataset].is_array() || j[dataset].empty()) {
+    throw ConfigError(path + ": no list for dataset '" + dataset + "'");
+  }
+  return j[dataset];
+}
+
+// The model's modules in evaluation mode for the scope, restored afterwards.
+class EvaluationMode {
+ public:
+  explicit EvaluationMode(torch::nn::Module& model) : model_(model), was_training_(model.is_training()) { model_.eval(); }
+  ~EvaluationMode() { model_.train(was_training_); }
+
+ private:
+  torch::nn::Module& model_;
+  bool was_training_;
+};
+
+}  // namespace
+
+std::vector<std::string> load_prompt_templates(const std::string& templates_json, const std::string& dataset) {
+  const nlohmann::json j = read_json(templates_json);
+  std::vector<std::string> templates;
+  for (const auto& item : entry(j, templates_json, dataset)) {
+    if (!item.is_string()) throw ConfigError(templates_json + ": '" + dataset + "' holds a template that is not a string");
+    templates.push_back(item.get<std::string>());
+  }
+  return templates;
+}
+
+std::vector<std::vector<std::string>> load_class_names(const std::string& labels_json, const std::string& dataset) {
+  const nlohmann::json j = read_json(labels_json);
+  std::vector<std::vector<std::string>> classes;
+  for (const auto& item : entry(j, labels_json, dataset)) {
+    std::vector<std::string> synonyms;
+    if (item.is_string()) synonyms.push_back(item.get<std::string>());
+    if (item.is_array()) {
+      for (const auto& name : item) {
+        if (name.is_string()) synonyms.push_back(name.get<std::string>());
+      }
+    }
+    if (synonyms.empty() || synonyms.size() != (item.is_array() ? item.size() : 1)) {
+      throw ConfigError(labels_json + ": class " + std::to_string(classes.size()) + " of '" + dataset +
+                        "' is neither a name nor a list of names");
+    }
+    classes.push_back(std::move(synonyms));
+  }
+  return classes;
+}
+
+std::string format_prompt(const std::string& prompt_template, const std::string& name) {
+  std::string out;
+  size_t start = 0, found;
+  while ((found = prompt_template.find("{}", start)) != std::string::npos) {
+    out += prompt_template.substr(start, found - start) + name;
+    start = found + 2;
+  }
+  return out + prompt_template.substr(start);
+}
+
+at::Tensor zero_shot_classifier(ClipModelImpl& model, const ClipTokenizer& tokenizer,
+                                const std::vector<std::vector<std::string>>& class_names,
+                                const std::vector<std::string>& templates, const at::Device& device) {
+  if (class_names.empty() || templates.empty()) throw ConfigError("zero-shot classifier: no classes or no templates");
+  EvaluationMode evaluation(model);
+  at::NoGradGuard no_grad;
+  const int64_t context = model.config().text.context_length;
+  std::vector<at::Tensor> rows;
+  for (const std::vector<std::string>& synonyms : class_names) {
+    std::vector<std::string> prompts;
+    for (const std::string& name : synonyms) {
+      for (const std::string& prompt_template : templates) prompts.push_back(format_prompt(prompt_template, name));
+    }
+    at::Tensor embeddings = model.encode_text(tokenizer.tokenize(prompts, context).to(device)).to(at::kFloat);  // [P, E]
+    embeddings = embeddings / embeddings.norm(2, -1, /*keepdim=*/true);
+    at::Tensor mean = embeddings.mean(0);
+    rows.push_back(mean / mean.norm());
+  }
+  return at::stack(rows);  // [C, E]
+}
+
+ZeroShotAccuracy evaluate_zero_shot(ClipModelImpl& model, const at::Tensor& classifier, DatasetPtr dataset,
+                                    const at::Device& device, int64_t batch_size, int workers,
+                                    const std::shared_ptr<ProcessGroup>& group) {
+  EvaluationMode evaluation(model);
+  at::NoGradGuard no_grad;
+  PipelineOptions pipeline;
+  pipeline.views = {ViewRecipe::kEvalZeroShot};
+  pipeline.image_size = model.config().vision.image_size;
+  LoaderOptions options;
+  options.batch_size = batch_size;
+  options.workers = workers;
+  options.shuffle = false;
+  options.drop_last = false;
+  if (group) {
+    options.rank = group->rank();
+    options.world_size = group->world_size();
+  }
+  Loader loader(std::move(dataset), std::make_shared<const SamplePipeline>(pipeline), options);
+  loader.start_epoch(0);
+  const int64_t k = std::min<int64_t>(5, classifier.size(0));
+  double counts[3] = {0, 0, 0};  // top-1 hits, top-k hits, samples
+  while (std::optional<Batch> batch = loader.next()) {
+    at::Tensor features = model.encode_image(batch->views[0].to(device)).to(at::kFloat);  // [B, E]
+    features = features / features.norm(2, -1, /*keepdim=*/true);
+    const at::Tensor logits = at::matmul(features, classifier.t());  // [B, C] cosine similarities
+    const at::Tensor labels = batch->labels.to(device).unsqueeze(1);
+    const at::Tensor top = std::get<1>(logits.topk(k, 1));  // [B, k]
+    const at::Tensor hits = top.eq(labels);
+    counts[0] += hits.narrow(1, 0, 1).sum().item<double>();
+    counts[1] += hits.any(1).sum().item<double>();
+    counts[2] += static_cast<double>(batch->size());
+  }
+  if (group) {
+    std::vector<at::Tensor> summed = {at::tensor(std::vector<double>(counts, counts + 3), at::kDouble).to(device)};
+    group->all_reduce_sum(summed);
+    const at::Tensor host = summed[0].cpu();
+    for (int i = 0; i < 3; ++i) counts[i] = host[i].item<double>();
+  }
+  ZeroShotAccuracy accuracy;
+  accuracy.samples = static_cast<int64_t>(counts[2]);
+  if (counts[2] > 0) {
+    accuracy.top1 = 100.0 * counts[0] / counts[2];
+    accuracy.top5 = 100.0 * counts[1] / counts[2];
+  }
+  return accuracy;
+}
+
+}  // namespace slipstream

@@ -1,0 +1,103 @@
+// Zero-shot classification as SLIP computes it: prompts, class embeddings (normalised, averaged
+// over templates and synonyms, re-normalised) and top-1/top-5 over a labelled dataset, checked
+// against the same arithmetic written out sample by sample.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "data/corpora.h"
+#include "models/small_configs.h"
+#include "slipstream/core/error.h"
+#include "slipstream/data/datasets/labelled_datasets.h"
+#include "slipstream/data/sample_pipeline.h"
+#include "slipstream/eval/zero_shot.h"
+#include "slipstream/models/registry.h"
+
+namespace slipstream {
+namespace {
+
+std::shared_ptr<ClipModelImpl> small_clip() {
+  ModelConfig config = testing::small_config("clip");
+  config.text.vocab_size = 49408;  // CLIP's tokenizer
+  at::manual_seed(3);
+  return std::dynamic_pointer_cast<ClipModelImpl>(create_model(config));
+}
+
+at::Tensor normalized(const at::Tensor& x) { return x / x.norm(2, -1, true); }
+
+TEST(ZeroShot, PromptsAndLabelFilesAsSlipShipsThem) {
+  EXPECT_EQ(format_prompt("a photo of a {}.", "tench"), "a photo of a tench.");
+  EXPECT_EQ(format_prompt("{} or {}", "x"), "x or x");
+  const std::string data = std::string(SLIPSTREAM_SOURCE_DIR) + "/../shared/data/";
+  const std::string labels = std::filesystem::exists(data + "labels.json") ? data : "";
+  if (labels.empty()) GTEST_SKIP() << "SLIP's labels.json is not beside the checkout";
+  EXPECT_EQ(load_prompt_templates(data + "templates.json", "imagenet").size(), 7u);
+  const auto imagenet = load_class_names(data + "labels.json", "imagenet");
+  ASSERT_EQ(imagenet.size(), 1000u);
+  EXPECT_EQ(imagenet[0], std::vector<std::string>{"tench"});
+  const auto fer = load_class_names(data + "labels.json", "fer2013");  // classes as lists of synonyms
+  EXPECT_EQ(fer[0], std::vector<std::string>{"angry"});
+  EXPECT_TRUE(std::any_of(fer.begin(), fer.end(), [](const auto& names) {
+    return names == std::vector<std::string>{"happy", "smiling"};
+  }));
+  try {
+    load_class_names(data + "labels.json", "no_such_dataset");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("labels.json: no list for dataset 'no_such_dataset'"), std::string::npos);
+  }
+}
+
+TEST(ZeroShot, ClassEmbeddingsAverageNormalisedPromptsOverTemplatesAndSynonyms) {
+  auto model = small_clip();
+  model->eval();
+  const ClipTokenizer tokenizer(SLIPSTREAM_TEST_BPE);
+  const std::vector<std::string> templates = {"a photo of a {}.", "art of the {}."};
+  const std::vector<std::vector<std::string>> classes = {{"cat"}, {"dog", "puppy"}};
+  const at::Tensor classifier = zero_shot_classifier(*model, tokenizer, classes, templates, at::Device(at::kCPU));
+  ASSERT_EQ(classifier.sizes(), (std::vector<int64_t>{2, 16}));
+  EXPECT_TRUE(at::allclose(classifier.norm(2, 1), at::ones({2}), 1e-6, 1e-6));
+  at::NoGradGuard no_grad;
+  const int64_t context = model->config().text.context_length;
+  const auto embed = [&](const std::string& text) {
+    return normalized(model->encode_text(tokenizer.tokenize({text}, context))[0]);
+  };
+  const at::Tensor dog = normalized((embed("a photo of a dog.") + embed("art of the dog.") + embed("a photo of a puppy.") +
+                                     embed("art of the puppy.")) / 4);
+  EXPECT_TRUE(at::allclose(classifier[1], dog, 1e-5, 1e-6));
+  EXPECT_TRUE(model->is_training() == false);
+}
+
+TEST(ZeroShot, AccuracyCountsEveryImageOnce) {
+  auto model = small_clip();
+  const ClipTokenizer tokenizer(SLIPSTREAM_TEST_BPE);
+  const DatasetPtr dataset = open_image_folder(testing::corpus_path("imagefolder"));  // ant, cat, dog: 6 images
+  const at::Tensor classifier =
+      zero_shot_classifier(*model, tokenizer, {{"ant"}, {"cat"}, {"dog"}}, {"a photo of a {}."}, at::Device(at::kCPU));
+  model->train();
+  const ZeroShotAccuracy accuracy = evaluate_zero_shot(*model, classifier, dataset, at::Device(at::kCPU), 2, 2);
+  EXPECT_TRUE(model->is_training());  // restored
+  // The same, one image at a time: SLIP's eval transform, normalised features, cosine logits.
+  model->eval();
+  at::NoGradGuard no_grad;
+  PipelineOptions options;
+  options.views = {ViewRecipe::kEvalZeroShot};
+  options.image_size = model->config().vision.image_size;
+  const SamplePipeline pipeline(options);
+  double top1 = 0, top3 = 0;
+  for (int64_t i = 0; i < dataset->size(); ++i) {
+    const Example example = pipeline(dataset->get(i), 0, 0, i);
+    const at::Tensor logits = at::matmul(normalized(model->encode_image(example.views[0].unsqueeze(0))), classifier.t())[0];
+    top1 += logits.argmax().item<int64_t>() == example.label;
+    top3 += 1;  // three classes: every label is within the top 3 (= top-5 here)
+  }
+  const double images = static_cast<double>(dataset->size());
+  EXPECT_EQ(accuracy.samples, 6);
+  EXPECT_DOUBLE_EQ(accuracy.top1, 100.0 * top1 / images);
+  EXPECT_DOUBLE_EQ(accuracy.top5, 100.0 * top3 / images);
+}
+
+}  // namespace
+}  // namespace slipstream
