@@ -4,6 +4,7 @@
 #include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/CachingDeviceAllocator.h>
 #include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
 #include <unistd.h>
@@ -171,11 +172,24 @@ std::string format_duration(double seconds) {
   return text;
 }
 
-double resident_mib() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+// The memory the progress line reports: on a GPU the caching allocator's peak of allocated bytes,
+// on the CPU the process's resident set.
+std::string memory_text(const at::Device& device) {
+  double mib = 0.0;
+  const char* what = "rss";
+  if (device.is_cuda()) {
+    const auto stats = c10::getDeviceAllocator(c10::DeviceType::CUDA)->getDeviceStats(device.index());
+    mib = static_cast<double>(stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak);
+    what = "peak";
+  } else {
+    std::ifstream statm("/proc/self/statm");
+    int64_t pages = 0, resident = 0;
+    statm >> pages >> resident;
+    mib = static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  }
+  char text[64];
+  std::snprintf(text, sizeof(text), "%s %.0f MiB", what, mib / (1024.0 * 1024.0));
+  return text;
 }
 
 std::string metrics_text(const std::map<std::string, double>& metrics) {
@@ -536,13 +550,13 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
         char line[512];
         std::snprintf(line, sizeof(line),
                       "Epoch: [%lld][%lld/%lld] eta %s samples/s %.1f data %.0f%% lr %.3e%s logit_scale %.2f "
-                      "mem %.0f MiB bad_samples %lld%s",
+                      "mem %s bad_samples %lld%s",
                       static_cast<long long>(epoch), static_cast<long long>(optim_step + 1),
                       static_cast<long long>(steps_per_epoch),
                       format_duration(per_step * static_cast<double>(total_steps - report.global_step)).c_str(),
                       interval_seconds > 0 ? static_cast<double>(interval_samples) / interval_seconds : 0.0,
                       interval_seconds > 0 ? 100.0 * data_seconds / interval_seconds : 0.0, report.lr,
-                      metrics_text(report.metrics).c_str(), logit_scale, resident_mib(),
+                      metrics_text(report.metrics).c_str(), logit_scale, memory_text(device).c_str(),
                       static_cast<long long>(bad_samples), stepped ? "" : " (step skipped: inf/NaN gradient)");
         print_progress(line, static_cast<double>(optim_step + 1) / static_cast<double>(steps_per_epoch));
         if (tensorboard) {
@@ -584,6 +598,11 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
                                                              static_cast<int>(config.workers), group);
         log_line["test_acc1"] = accuracy.top1;
         log_line["test_acc5"] = accuracy.top5;
+        if (tensorboard) {
+          tensorboard->add_scalar("test/acc1", accuracy.top1, (epoch + 1) * steps_per_epoch);
+          tensorboard->add_scalar("test/acc5", accuracy.top5, (epoch + 1) * steps_per_epoch);
+          tensorboard->flush();
+        }
         is_best = accuracy.top1 > best_acc1;
         best_acc1 = std::max(best_acc1, accuracy.top1);
         char text[256];

@@ -146,6 +146,21 @@ for _ in $(seq 600); do grep -q "^Epoch:" "$work/resume.log" && break; sleep 0.1
 kill -TERM $pid
 wait $pid || fail "second SIGTERM: $(tail -3 "$work/resume.log")"
 grep -q "^=> resumed from .*checkpoints/epoch_" "$work/resume.log" || fail "no resume: $(head -3 "$work/resume.log")"
+# SIGKILL at arbitrary moments while a checkpoint is written every step: every restart still
+# finds a complete checkpoint and resumes from it.
+for attempt in 1 2 3 4; do
+  "$pretrain" "${common[@]}" --epochs 1000 --save-every-steps 1 --keep-checkpoints 1 --output-dir "$work/kill" \
+    > "$work/kill$attempt.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 600); do grep -q "^Epoch: " "$work/kill$attempt.log" && break; sleep 0.05; done
+  sleep "0.$((RANDOM % 9))$((RANDOM % 10))"
+  kill -KILL $pid
+  wait $pid 2>/dev/null || true
+  if ((attempt > 1)); then
+    grep -q "^=> resumed from .*checkpoints/epoch_" "$work/kill$attempt.log" || fail "restart $attempt: $(head -3 "$work/kill$attempt.log")"
+  fi
+done
+
 # Two processes on Gloo through slip_run: rank-prefixed lines from rank 0 only, the same outputs.
 out=$("$launcher" --nproc-per-node 2 --master-port $port "$pretrain" "${common[@]}" --epochs 1 --output-dir "$work/ddp")
 grep -q "^\[rank 0\] => SMALL_SLIP .* x 2 processes (gloo, torchrun variables)" <<< "$out" || fail "ddp banner: $out"
