@@ -4,9 +4,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "slipstream/core/error.h"
+#include "slipstream/core/safetensors.h"
 #include "slipstream/data/loader.h"
 #include "slipstream/dist/process_group.h"
 
@@ -102,11 +105,15 @@ at::Tensor zero_shot_classifier(ClipModelImpl& model, const ClipTokenizer& token
   return at::stack(rows);  // [C, E]
 }
 
-ZeroShotAccuracy evaluate_zero_shot(ClipModelImpl& model, const at::Tensor& classifier, DatasetPtr dataset,
-                                    const at::Device& device, int64_t batch_size, int workers,
-                                    const std::shared_ptr<ProcessGroup>& group) {
-  EvaluationMode evaluation(model);
-  at::NoGradGuard no_grad;
+namespace {
+
+uint64_t fnv1a(uint64_t hash, const std::string& text) {
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ULL;
+  return (hash ^ 0xff) * 1099511628211ULL;  // a separator, so ("ab","c") and ("a","bc") differ
+}
+
+Loader eval_loader(const ClipModelImpl& model, DatasetPtr dataset, int64_t batch_size, int workers,
+                   const std::shared_ptr<ProcessGroup>& group) {
   PipelineOptions pipeline;
   pipeline.views = {ViewRecipe::kEvalZeroShot};
   pipeline.image_size = model.config().vision.image_size;
@@ -119,7 +126,75 @@ ZeroShotAccuracy evaluate_zero_shot(ClipModelImpl& model, const at::Tensor& clas
     options.rank = group->rank();
     options.world_size = group->world_size();
   }
-  Loader loader(std::move(dataset), std::make_shared<const SamplePipeline>(pipeline), options);
+  return Loader(std::move(dataset), std::make_shared<const SamplePipeline>(pipeline), options);
+}
+
+}  // namespace
+
+at::Tensor cached_zero_shot_classifier(ClipModelImpl& model, const ClipTokenizer& tokenizer,
+                                       const std::vector<std::vector<std::string>>& class_names,
+                                       const std::vector<std::string>& templates, const at::Device& device,
+                                       const std::string& weights_path, const std::string& dataset,
+                                       const std::string& cache_dir, bool* from_cache) {
+  if (from_cache) *from_cache = false;
+  if (cache_dir.empty()) return zero_shot_classifier(model, tokenizer, class_names, templates, device);
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path weights = fs::weakly_canonical(weights_path, error);
+  uint64_t key = 1469598103934665603ULL;
+  key = fnv1a(key, weights.string());
+  key = fnv1a(key, std::to_string(fs::file_size(weights, error)));
+  key = fnv1a(key, std::to_string(fs::last_write_time(weights, error).time_since_epoch().count()));
+  key = fnv1a(key, dataset);
+  for (const std::string& t : templates) key = fnv1a(key, t);
+  for (const auto& synonyms : class_names) {
+    for (const std::string& name : synonyms) key = fnv1a(key, name);
+    key = fnv1a(key, "|");
+  }
+  char name[64];
+  std::snprintf(name, sizeof(name), "%s_%016llx.safetensors", dataset.c_str(), static_cast<unsigned long long>(key));
+  const fs::path file = fs::path(cache_dir) / name;
+  if (fs::is_regular_file(file)) {
+    try {
+      const SafetensorsFile cached = load_safetensors(file.string());
+      const auto found = cached.tensors.find("classifier");
+      if (found != cached.tensors.end() && found->second.size(0) == static_cast<int64_t>(class_names.size())) {
+        if (from_cache) *from_cache = true;
+        return found->second.to(device, at::kFloat);
+      }
+    } catch (const Error&) {
+      // an unreadable cache entry is recomputed and rewritten
+    }
+  }
+  at::Tensor classifier = zero_shot_classifier(model, tokenizer, class_names, templates, device);
+  fs::create_directories(cache_dir, error);
+  save_safetensors(file.string(), {{"classifier", classifier.cpu()}}, {{"dataset", dataset}, {"weights", weights.string()}});
+  return classifier;
+}
+
+ZeroShotLogits zero_shot_logits(ClipModelImpl& model, const at::Tensor& classifier, DatasetPtr dataset,
+                                const at::Device& device, int64_t batch_size, int workers) {
+  EvaluationMode evaluation(model);
+  at::NoGradGuard no_grad;
+  Loader loader = eval_loader(model, std::move(dataset), batch_size, workers, nullptr);
+  loader.start_epoch(0);
+  std::vector<at::Tensor> logits, labels;
+  while (std::optional<Batch> batch = loader.next()) {
+    at::Tensor features = model.encode_image(batch->views[0].to(device)).to(at::kFloat);  // [B, E]
+    features = features / features.norm(2, -1, /*keepdim=*/true);
+    logits.push_back(at::matmul(features, classifier.t()).cpu());  // [B, C]
+    labels.push_back(batch->labels);
+  }
+  if (logits.empty()) return {at::empty({0, classifier.size(0)}), at::empty({0}, at::kLong)};
+  return {at::cat(logits), at::cat(labels)};
+}
+
+ZeroShotAccuracy evaluate_zero_shot(ClipModelImpl& model, const at::Tensor& classifier, DatasetPtr dataset,
+                                    const at::Device& device, int64_t batch_size, int workers,
+                                    const std::shared_ptr<ProcessGroup>& group) {
+  EvaluationMode evaluation(model);
+  at::NoGradGuard no_grad;
+  Loader loader = eval_loader(model, std::move(dataset), batch_size, workers, group);
   loader.start_epoch(0);
   const int64_t k = std::min<int64_t>(5, classifier.size(0));
   double counts[3] = {0, 0, 0};  // top-1 hits, top-k hits, samples

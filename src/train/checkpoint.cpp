@@ -112,7 +112,9 @@ std::string write_checkpoint(const std::string& output_dir, const torch::nn::Mod
   const std::map<std::string, std::string> metadata = {{"format", kFormat},
                                                        {"epoch", std::to_string(state.epoch)},
                                                        {"batch", std::to_string(state.batch)}};
-  save_safetensors((temporary / kWeightsFile).string(), state_dict(model), metadata);
+  std::map<std::string, std::string> weights_metadata = metadata;
+  if (!state.model_config_json.empty()) weights_metadata["model_config"] = state.model_config_json;
+  save_safetensors((temporary / kWeightsFile).string(), state_dict(model), weights_metadata);
   StateDict tensors;
   prefix_into(tensors, "optimizer/", state.optimizer);
   prefix_into(tensors, "scaler/", state.scaler);

@@ -414,6 +414,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     state.scaler = scaler.state();
     state.rng = capture_rng_states();
     state.config_json = config_json;
+    state.model_config_json = to_json(model_config);
     state.meters_json = at_batch == 0 ? std::string() : meters.to_json();
     if (main_process) {
       result.last_checkpoint = write_checkpoint(config.output_dir, *model, state, is_best, config.keep_checkpoints);

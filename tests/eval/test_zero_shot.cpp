@@ -13,6 +13,7 @@
 #include "slipstream/data/datasets/labelled_datasets.h"
 #include "slipstream/data/sample_pipeline.h"
 #include "slipstream/eval/zero_shot.h"
+#include "slipstream/eval/zero_shot_metrics.h"
 #include "slipstream/models/registry.h"
 
 namespace slipstream {
@@ -97,6 +98,66 @@ TEST(ZeroShot, AccuracyCountsEveryImageOnce) {
   EXPECT_EQ(accuracy.samples, 6);
   EXPECT_DOUBLE_EQ(accuracy.top1, 100.0 * top1 / images);
   EXPECT_DOUBLE_EQ(accuracy.top5, 100.0 * top3 / images);
+}
+
+TEST(ZeroShot, LogitsFollowTheDatasetOrderAndLabels) {
+  // Class rows made from one image of each class ("anchors"): each anchor's cosine with its own
+  // row is 1, the highest there is; rotating the rows rotates every image's logits with them.
+  auto model = small_clip();
+  model->eval();
+  const DatasetPtr dataset = open_image_folder(testing::corpus_path("imagefolder"));
+  PipelineOptions options;
+  options.views = {ViewRecipe::kEvalZeroShot};
+  options.image_size = model->config().vision.image_size;
+  const SamplePipeline pipeline(options);
+  std::vector<int64_t> anchors(3, -1);
+  std::vector<at::Tensor> rows(3);
+  for (int64_t i = 0; i < dataset->size(); ++i) {
+    const Example example = pipeline(dataset->get(i), 0, 0, i);
+    if (anchors[example.label] >= 0) continue;
+    at::NoGradGuard no_grad;
+    anchors[example.label] = i;
+    rows[example.label] = normalized(model->encode_image(example.views[0].unsqueeze(0))[0]);
+  }
+  const at::Tensor right = at::stack(rows);
+  const at::Tensor wrong = at::stack({rows[1], rows[2], rows[0]});
+  const ZeroShotLogits good = zero_shot_logits(*model, right, dataset, at::Device(at::kCPU), 4, 2);
+  const ZeroShotLogits bad = zero_shot_logits(*model, wrong, dataset, at::Device(at::kCPU), 4, 2);
+  ASSERT_EQ(good.logits.sizes(), (std::vector<int64_t>{6, 3}));
+
+  // (Some of the corpus's images are near copies of each other, so rows can tie: compare scores.)
+  for (int64_t c = 0; c < 3; ++c) {
+    const int64_t i = anchors[c];
+    EXPECT_EQ(good.labels[i].item<int64_t>(), c);
+    EXPECT_NEAR(good.logits[i][c].item<double>(), 1.0, 1e-5) << "anchor " << i;  // its own class scores highest
+    EXPECT_GE(good.logits[i][c].item<double>(), good.logits[i].max().item<double>() - 1e-6);
+    EXPECT_NEAR(bad.logits[i][(c + 2) % 3].item<double>(), 1.0, 1e-5);  // its row moved to (c + 2) % 3
+  }
+  const at::Tensor labels = good.labels;
+  EXPECT_TRUE(at::equal(labels, bad.labels));
+  EXPECT_TRUE(at::allclose(bad.logits, good.logits.index_select(1, at::tensor(std::vector<int64_t>{1, 2, 0})), 1e-6, 1e-6));
+}
+
+TEST(ZeroShotMetrics, EqualHandComputedValues) {
+  // 4 samples, 3 classes; predictions 2, 0, 1, 1 for labels 0, 0, 1, 2.
+  const at::Tensor logits = at::tensor({0.1, 0.2, 0.9, 0.8, 0.1, 0.0, 0.2, 0.7, 0.1, 0.3, 0.6, 0.5}).reshape({4, 3});
+  const at::Tensor labels = at::tensor(std::vector<int64_t>{0, 0, 1, 2});
+  EXPECT_DOUBLE_EQ(top_k_accuracy(logits, labels, 1), 50.0);   // samples 1 and 2
+  EXPECT_DOUBLE_EQ(top_k_accuracy(logits, labels, 2), 75.0);   // + sample 3 (second choice 2)
+  EXPECT_DOUBLE_EQ(top_k_accuracy(logits, labels, 5), 100.0);  // k capped at the 3 classes
+  EXPECT_NEAR(mean_per_class_accuracy(logits, labels), 100.0 * (0.5 + 1.0 + 0.0) / 3.0, 1e-12);
+  EXPECT_DOUBLE_EQ(zero_shot_score(ZeroShotMetric::kTop1Top5Average, logits, labels), 75.0);
+  // ROC-AUC: scikit-learn's documented example gives 0.75; ties count one half.
+  EXPECT_DOUBLE_EQ(roc_auc(at::tensor({0.1, 0.4, 0.35, 0.8}), at::tensor(std::vector<int64_t>{0, 0, 1, 1})), 75.0);
+  EXPECT_DOUBLE_EQ(roc_auc(at::tensor({0.5, 0.5, 0.5}), at::tensor(std::vector<int64_t>{0, 1, 1})), 50.0);
+  EXPECT_THROW(roc_auc(at::tensor({0.5, 0.1}), at::tensor(std::vector<int64_t>{1, 1})), ShapeError);
+  // hateful_memes scores logit[1] - logit[0].
+  const at::Tensor binary = at::tensor({0.9, 0.1, 0.2, 0.8, 0.4, 0.6, 0.7, 0.3}).reshape({4, 2});
+  EXPECT_DOUBLE_EQ(zero_shot_score(ZeroShotMetric::kRocAuc, binary, at::tensor(std::vector<int64_t>{0, 1, 1, 0})), 100.0);
+  EXPECT_EQ(slip_zero_shot_metric("pets"), ZeroShotMetric::kMeanPerClass);
+  EXPECT_EQ(slip_zero_shot_metric("kinetics700_frames"), ZeroShotMetric::kTop1Top5Average);
+  EXPECT_EQ(slip_zero_shot_metric("hateful_memes"), ZeroShotMetric::kRocAuc);
+  EXPECT_EQ(slip_zero_shot_metric("imagenet"), ZeroShotMetric::kTop1);
 }
 
 }  // namespace

@@ -30,6 +30,23 @@ at::Tensor zero_shot_classifier(ClipModelImpl& model, const ClipTokenizer& token
                                 const std::vector<std::vector<std::string>>& class_names,
                                 const std::vector<std::string>& templates, const at::Device& device);
 
+// zero_shot_classifier kept on disk: under `cache_dir`, keyed by the weights file (path, size,
+// modification time), the dataset name, its templates and its class names, so a repeated run skips
+// the text tower. `from_cache` tells which happened. An empty cache_dir computes every time.
+at::Tensor cached_zero_shot_classifier(ClipModelImpl& model, const ClipTokenizer& tokenizer,
+                                       const std::vector<std::vector<std::string>>& class_names,
+                                       const std::vector<std::string>& templates, const at::Device& device,
+                                       const std::string& weights_path, const std::string& dataset,
+                                       const std::string& cache_dir, bool* from_cache = nullptr);
+
+// Every image's cosine logits against the classifier, in dataset order (one process).
+struct ZeroShotLogits {
+  at::Tensor logits;  // [N, classes] float
+  at::Tensor labels;  // [N] int64
+};
+ZeroShotLogits zero_shot_logits(ClipModelImpl& model, const at::Tensor& classifier, DatasetPtr dataset,
+                                const at::Device& device, int64_t batch_size, int workers);
+
 struct ZeroShotAccuracy {
   double top1 = 0.0;  // percent
   double top5 = 0.0;  // percent (top-k with k = min(5, classes))

@@ -27,6 +27,7 @@ struct TrainingState {
   StateDict scaler;        // GradScaler::state()
   StateDict rng;           // "cpu", "cuda:N": the default generators' states
   std::string config_json; // the run's resolved config
+  std::string model_config_json;  // the model's config, so evaluation can rebuild it from the weights alone
   std::string meters_json; // the running epoch's metric sums so far (a resumed epoch logs whole averages)
 };
 

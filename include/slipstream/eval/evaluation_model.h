@@ -1,0 +1,21 @@
+// A trained model rebuilt from its weights for evaluation: a slipstream checkpoint folder (or its
+// checkpoint_last / checkpoint_best link), or a .safetensors file such as a converted SLIP release.
+// The architecture comes from the weights' own metadata (model_config written by slip_pretrain,
+// or the registered name the converter records) unless `model` names one.
+#pragma once
+#include <string>
+
+#include "slipstream/models/contrastive_models.h"
+
+namespace slipstream {
+
+struct EvaluationModel {
+  ContrastiveModel model;
+  std::string weights_path;  // the .safetensors file read
+  std::string description;   // "SLIP_VITB16 from runs/x/checkpoints/epoch_0025_step_0000000/model.safetensors"
+};
+
+// Throws ConfigError when the architecture cannot be told, StateDictError when the weights do not fit.
+EvaluationModel load_evaluation_model(const std::string& path, const std::string& model = "");
+
+}  // namespace slipstream
