@@ -68,15 +68,17 @@ void fill_gradients(TinyNet& net, int step) {
   net.forward(x).pow(2).sum().backward();
 }
 
+void copy_parameters(const TinyNet& from, TinyNet& to) {
+  at::NoGradGuard no_grad;
+  const auto source = from.parameters();
+  auto target = to.parameters();
+  for (size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
+}
+
 TEST(AdamW, FusedStepsEqualLibTorchsAdamWWithSlipsGroups) {
   at::manual_seed(0);
   TinyNet ours, reference;
-  {
-    at::NoGradGuard no_grad;
-    auto from = reference.parameters();
-    auto to = ours.parameters();
-    for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
-  }
+  copy_parameters(reference, ours);
   AdamWOptions options;
   options.lr = 1e-2;
   AdamW optimizer(slip_parameter_groups(ours, 0.5), options);
@@ -104,12 +106,7 @@ TEST(AdamW, FusedStepsEqualLibTorchsAdamWWithSlipsGroups) {
 TEST(AdamW, StateRoundTripContinuesIdentically) {
   at::manual_seed(1);
   TinyNet a, b;
-  {
-    at::NoGradGuard no_grad;
-    auto from = a.parameters();
-    auto to = b.parameters();
-    for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
-  }
+  copy_parameters(a, b);
   AdamW first(slip_parameter_groups(a, 0.1), {});
   for (int step = 0; step < 3; ++step) fill_gradients(a, step), first.step();
   // b: the same three steps, then a fresh optimizer restored from a's state.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "models/small_configs.h"
 #include "slipstream/core/error.h"
 #include "slipstream/models/model_config.h"
 #include "slipstream/models/registry.h"
@@ -26,21 +27,10 @@ fs::path fresh_folder(const std::string& name) {
   return folder;
 }
 
-// A SLIP model small enough to train in milliseconds: 32 px images, one block per tower.
+// A model small enough to train in milliseconds (tests/models/small_configs.h), with CLIP's vocabulary.
 std::string write_small_model(const fs::path& folder, const std::string& family) {
-  ModelConfig c;
-  c.name = "SMALL_" + family;
-  c.family = family;
-  c.embed_dim = 16;
-  c.vision.image_size = 32;
-  c.vision.patch_size = 8;
-  c.vision.width = 32;
-  c.vision.depth = 1;
-  c.vision.heads = 2;
-  c.text.context_length = 16;
-  c.text.width = 32;
-  c.text.heads = 2;
-  c.text.layers = 1;
+  ModelConfig c = testing::small_config(family);
+  c.text.vocab_size = 49408;
   const fs::path path = folder / (family + ".json");
   std::ofstream(path) << to_json(c);
   return path.string();
