@@ -12,6 +12,7 @@
 #include "slipstream/core/safetensors.h"
 #include "slipstream/data/loader.h"
 #include "slipstream/dist/process_group.h"
+#include "slipstream/eval/embeddings.h"
 
 namespace slipstream {
 namespace {
@@ -31,16 +32,6 @@ const nlohmann::json& entry(const nlohmann::json& j, const std::string& path, co
   return j[dataset];
 }
 
-// The model's modules in evaluation mode for the scope, restored afterwards.
-class EvaluationMode {
- public:
-  explicit EvaluationMode(torch::nn::Module& model) : model_(model), was_training_(model.is_training()) { model_.eval(); }
-  ~EvaluationMode() { model_.train(was_training_); }
-
- private:
-  torch::nn::Module& model_;
-  bool was_training_;
-};
 
 }  // namespace
 
@@ -174,19 +165,8 @@ at::Tensor cached_zero_shot_classifier(ClipModelImpl& model, const ClipTokenizer
 
 ZeroShotLogits zero_shot_logits(ClipModelImpl& model, const at::Tensor& classifier, DatasetPtr dataset,
                                 const at::Device& device, int64_t batch_size, int workers) {
-  EvaluationMode evaluation(model);
-  at::NoGradGuard no_grad;
-  Loader loader = eval_loader(model, std::move(dataset), batch_size, workers, nullptr);
-  loader.start_epoch(0);
-  std::vector<at::Tensor> logits, labels;
-  while (std::optional<Batch> batch = loader.next()) {
-    at::Tensor features = model.encode_image(batch->views[0].to(device)).to(at::kFloat);  // [B, E]
-    features = features / features.norm(2, -1, /*keepdim=*/true);
-    logits.push_back(at::matmul(features, classifier.t()).cpu());  // [B, C]
-    labels.push_back(batch->labels);
-  }
-  if (logits.empty()) return {at::empty({0, classifier.size(0)}), at::empty({0}, at::kLong)};
-  return {at::cat(logits), at::cat(labels)};
+  const ImageEmbeddings images = embed_images(model, std::move(dataset), device, batch_size, workers);
+  return {at::matmul(images.features, classifier.cpu().t()), images.labels};  // [N, C] cosine similarities
 }
 
 ZeroShotAccuracy evaluate_zero_shot(ClipModelImpl& model, const at::Tensor& classifier, DatasetPtr dataset,

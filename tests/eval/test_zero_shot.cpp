@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "data/corpora.h"
 #include "models/small_configs.h"
 #include "slipstream/core/error.h"
 #include "slipstream/data/datasets/labelled_datasets.h"
 #include "slipstream/data/sample_pipeline.h"
+#include "slipstream/eval/retrieval.h"
 #include "slipstream/eval/zero_shot.h"
 #include "slipstream/eval/zero_shot_metrics.h"
 #include "slipstream/models/registry.h"
@@ -28,26 +30,32 @@ std::shared_ptr<ClipModelImpl> small_clip() {
 
 at::Tensor normalized(const at::Tensor& x) { return x / x.norm(2, -1, true); }
 
-TEST(ZeroShot, PromptsAndLabelFilesAsSlipShipsThem) {
+TEST(ZeroShot, PromptsAndLabelFilesInSlipsFormat) {
   EXPECT_EQ(format_prompt("a photo of a {}.", "tench"), "a photo of a tench.");
   EXPECT_EQ(format_prompt("{} or {}", "x"), "x or x");
-  const std::string data = std::string(SLIPSTREAM_SOURCE_DIR) + "/../shared/data/";
-  const std::string labels = std::filesystem::exists(data + "labels.json") ? data : "";
-  if (labels.empty()) GTEST_SKIP() << "SLIP's labels.json is not beside the checkout";
-  EXPECT_EQ(load_prompt_templates(data + "templates.json", "imagenet").size(), 7u);
-  const auto imagenet = load_class_names(data + "labels.json", "imagenet");
-  ASSERT_EQ(imagenet.size(), 1000u);
-  EXPECT_EQ(imagenet[0], std::vector<std::string>{"tench"});
-  const auto fer = load_class_names(data + "labels.json", "fer2013");  // classes as lists of synonyms
-  EXPECT_EQ(fer[0], std::vector<std::string>{"angry"});
-  EXPECT_TRUE(std::any_of(fer.begin(), fer.end(), [](const auto& names) {
-    return names == std::vector<std::string>{"happy", "smiling"};
-  }));
+  // SLIP's labels.json and templates.json: per dataset, names or lists of synonyms (fer2013's).
+  const std::filesystem::path folder = std::filesystem::temp_directory_path() / ("slip_labels_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder / "labels.json") << R"({"imagenet": ["tench", "goldfish"], "fer2013": [["angry"], ["happy", "smiling"]],
+                                               "broken": ["ok", 3]})";
+  std::ofstream(folder / "templates.json") << R"({"imagenet": ["itap of a {}.", "a bad photo of the {}."]})";
+  const std::string labels = (folder / "labels.json").string(), templates = (folder / "templates.json").string();
+  EXPECT_EQ(load_prompt_templates(templates, "imagenet"), (std::vector<std::string>{"itap of a {}.", "a bad photo of the {}."}));
+  EXPECT_EQ(load_class_names(labels, "imagenet"), (std::vector<std::vector<std::string>>{{"tench"}, {"goldfish"}}));
+  EXPECT_EQ(load_class_names(labels, "fer2013"), (std::vector<std::vector<std::string>>{{"angry"}, {"happy", "smiling"}}));
   try {
-    load_class_names(data + "labels.json", "no_such_dataset");
+    load_class_names(labels, "no_such_dataset");
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("labels.json: no list for dataset 'no_such_dataset'"), std::string::npos);
+  }
+  EXPECT_THROW(load_class_names(labels, "broken"), ConfigError);
+  std::filesystem::remove_all(folder);
+  // SLIP's own files, when the checkout has them beside it.
+  const std::string shared = std::string(SLIPSTREAM_SOURCE_DIR) + "/../shared/data/";
+  if (std::filesystem::exists(shared + "labels.json")) {
+    EXPECT_EQ(load_prompt_templates(shared + "templates.json", "imagenet").size(), 7u);
+    EXPECT_EQ(load_class_names(shared + "labels.json", "imagenet").size(), 1000u);
   }
 }
 
@@ -158,6 +166,43 @@ TEST(ZeroShotMetrics, EqualHandComputedValues) {
   EXPECT_EQ(slip_zero_shot_metric("kinetics700_frames"), ZeroShotMetric::kTop1Top5Average);
   EXPECT_EQ(slip_zero_shot_metric("hateful_memes"), ZeroShotMetric::kRocAuc);
   EXPECT_EQ(slip_zero_shot_metric("imagenet"), ZeroShotMetric::kTop1);
+}
+
+TEST(Retrieval, RecallOnConstructedEmbeddings) {
+  // Images e0, e1, e2; caption (i, 0) points at image i, caption (i, 1) mostly at image i + 1.
+  const at::Tensor images = at::eye(3);
+  std::vector<at::Tensor> captions;
+  std::vector<int64_t> owner;
+  for (int64_t i = 0; i < 3; ++i) {
+    captions.push_back(normalized(images[i] + 0.1 * images[(i + 1) % 3]));
+    captions.push_back(normalized(images[(i + 1) % 3] + 0.2 * images[i]));
+    owner.insert(owner.end(), {i, i});
+  }
+  const RetrievalRecall recall = retrieval_recall(images, at::stack(captions), at::tensor(owner), {1, 2, 10});
+  EXPECT_DOUBLE_EQ(recall.text_to_image.at(1), 50.0);   // the (i, 1) captions find image i + 1 first
+  EXPECT_DOUBLE_EQ(recall.text_to_image.at(2), 100.0);  // and their own second
+  EXPECT_DOUBLE_EQ(recall.image_to_text.at(1), 100.0);  // each image's closest caption is its (i, 0)
+  EXPECT_DOUBLE_EQ(recall.text_to_image.at(10), 100.0);  // k beyond the images: all of them
+  // One caption each: image 0 keeps (0, 1), which points at image 1, while image 2's (2, 1) points
+  // at image 0, so image 0 finds its caption second: found at k = 2, not at k = 1.
+  const RetrievalRecall lost = retrieval_recall(images, at::stack({captions[1], captions[2], captions[5]}),
+                                                at::tensor(std::vector<int64_t>{0, 1, 2}), {1, 2});
+  EXPECT_NEAR(lost.image_to_text.at(1), 100.0 * 2.0 / 3.0, 1e-9);
+  EXPECT_DOUBLE_EQ(lost.image_to_text.at(2), 100.0);
+}
+
+TEST(Retrieval, ReadsKarpathySplits) {
+  const std::filesystem::path file = std::filesystem::temp_directory_path() / ("karpathy_" + std::to_string(::getpid()) + ".json");
+  std::ofstream(file) << R"({"dataset": "coco", "images": [
+    {"filepath": "val2014", "filename": "a.jpg", "split": "test", "sentences": [{"raw": "A dog."}, {"raw": "A pet."}]},
+    {"filepath": "train2014", "filename": "b.jpg", "split": "train", "sentences": [{"raw": "skip me"}]},
+    {"filename": "c.jpg", "split": "test", "sentences": [{"raw": "A cat."}]}]})";
+  const RetrievalSplit split = load_karpathy_split(file.string(), "/data/coco");
+  EXPECT_EQ(split.image_paths, (std::vector<std::string>{"/data/coco/val2014/a.jpg", "/data/coco/c.jpg"}));
+  EXPECT_EQ(split.captions, (std::vector<std::string>{"A dog.", "A pet.", "A cat."}));
+  EXPECT_EQ(split.caption_image, (std::vector<int64_t>{0, 0, 1}));
+  EXPECT_THROW(load_karpathy_split(file.string(), "/data/coco", "val"), FileFormatError);
+  std::filesystem::remove(file);
 }
 
 }  // namespace

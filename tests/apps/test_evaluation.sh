@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# eval_zeroshot end to end: a small SLIP model trained for one epoch by slip_pretrain, evaluated on
-# a catalog (SLIP's formats) with one readable dataset and one whose path is missing: the table,
-# the JSON, the class-embedding cache on a second run, --strict, and converted-style weights.
-#   test_eval_zeroshot.sh EVAL_ZEROSHOT SLIP_PRETRAIN PYTHON BPE
+# The evaluation executables end to end on a small CLIP model trained for one epoch by slip_pretrain.
+# eval_zeroshot on a catalog (SLIP's formats) with one readable dataset and one whose path is
+# missing: the table, the JSON, the class-embedding cache on a second run, --strict, and bare
+# weights. eval_retrieval on a Karpathy-format split.
+#   test_evaluation.sh EVAL_ZEROSHOT EVAL_RETRIEVAL SLIP_PRETRAIN PYTHON BPE
 set -euo pipefail
-evaluate="$1" pretrain="$2" python="$3" bpe="$4"
+evaluate="$1" retrieve="$2" pretrain="$3" python="$4" bpe="$5"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -73,4 +74,31 @@ set -e
 [[ "$err" == *"do not record their model; pass --model"* ]] || fail "bare weights: $err"
 "$evaluate" "${args[@]}" --resume "$work/bare.safetensors" --model "$work/small_clip.json" --datasets shapes > /dev/null \
   || fail "bare weights with --model"
-echo "eval_zeroshot: all checks passed"
+
+# eval_retrieval: recall@1/5/10 both ways on a Karpathy split of 6 images, 2 captions each.
+"$python" - "$work" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+images = []
+for c, name in enumerate(sorted(os.listdir(os.path.join(root, "shapes", "test")))):
+    images.append({"filepath": f"shapes/test/{name}", "filename": "0.jpg", "split": "test",
+                   "sentences": [{"raw": f"shape number {c}"}, {"raw": f"a picture of shape {c}"}]})
+images.append({"filepath": "elsewhere", "filename": "x.jpg", "split": "train", "sentences": [{"raw": "not used"}]})
+json.dump({"dataset": "toy", "images": images}, open(os.path.join(root, "karpathy.json"), "w"))
+PY
+out=$("$retrieve" --resume "$work/run/checkpoint_last" --bpe "$bpe" --split-json "$work/karpathy.json" --images "$work" \
+        --workers 2 --device cpu --output "$work/retrieval.json")
+grep -q "^6 images, 12 captions (test split of" <<< "$out" || fail "retrieval banner: $out"
+grep -q "^image_to_text  *[0-9.]*  *[0-9.]*  *[0-9.]*$" <<< "$out" || fail "retrieval table: $out"
+grep -q "^text_to_image  *[0-9.]*  *[0-9.]*  *100.00$" <<< "$out" || fail "retrieval table: $out"  # k = 10 > 6 images
+"$python" - "$work/retrieval.json" <<'PY' || fail "retrieval.json: $(cat "$work/retrieval.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["images"] == 6 and r["captions"] == 12, r
+for direction in ["image_to_text", "text_to_image"]:
+    v = r[direction]
+    assert 0 <= v["R@1"] <= v["R@5"] <= v["R@10"] <= 100.0, v
+assert r["text_to_image"]["R@10"] == 100.0, r  # k = 10 is more than the 6 images
+PY
+
+echo "evaluation executables: all checks passed"
