@@ -5,6 +5,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
 
 #include <cmath>
 #include <limits>
@@ -13,6 +14,7 @@
 #include "slipstream/train/adamw.h"
 #include "slipstream/train/grad_scaler.h"
 #include "slipstream/train/lr_schedule.h"
+#include "slipstream/train/sgd.h"
 #include "slipstream/train/tensorboard_writer.h"
 
 namespace slipstream {
@@ -101,6 +103,37 @@ TEST(AdamW, FusedStepsEqualLibTorchsAdamWWithSlipsGroups) {
     EXPECT_TRUE(at::allclose(ours_named[item.key()], item.value(), 1e-6, 1e-7)) << item.key();
   }
   EXPECT_TRUE(at::equal(ours.frozen, at::ones({2, 2})));
+}
+
+TEST(Sgd, FusedMomentumStepsEqualLibTorchsSgd) {
+  for (const bool nesterov : {false, true}) {
+    at::manual_seed(4);
+    TinyNet ours, reference;
+    copy_parameters(reference, ours);
+    SgdOptions options;
+    options.lr = 1e-3;
+    options.nesterov = nesterov;
+    Sgd optimizer(slip_parameter_groups(ours, 1e-3), options);
+    std::vector<torch::optim::OptimizerParamGroup> reference_groups;
+    for (const ParameterGroup& group : slip_parameter_groups(reference, 1e-3)) {
+      auto group_options = std::make_unique<torch::optim::SGDOptions>(1e-3);
+      group_options->momentum(0.9).nesterov(nesterov).weight_decay(group.weight_decay);
+      reference_groups.emplace_back(group.parameters, std::move(group_options));
+    }
+    torch::optim::SGD reference_optimizer(reference_groups, torch::optim::SGDOptions(1e-3));
+    for (int step = 0; step < 5; ++step) {
+      fill_gradients(ours, step);
+      fill_gradients(reference, step);
+      optimizer.step();
+      reference_optimizer.step();
+    }
+    for (const auto& item : reference.named_parameters()) {
+      EXPECT_TRUE(at::allclose(ours.named_parameters()[item.key()], item.value(), 1e-6, 1e-7))
+          << item.key() << (nesterov ? " (nesterov)" : "");
+      EXPECT_TRUE(item.value().isfinite().all().item<bool>()) << item.key();
+    }
+    EXPECT_EQ(optimizer.state().size(), 6u);  // one momentum buffer per trained parameter
+  }
 }
 
 TEST(AdamW, StateRoundTripContinuesIdentically) {
