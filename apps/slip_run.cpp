@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   app.add_option("--node-rank,--node_rank", options.node_rank, "This node's index")->capture_default_str();
   app.add_option("--master-addr,--master_addr", options.master_addr, "Host of rank 0 (the rendezvous)")->capture_default_str();
   app.add_option("--master-port,--master_port", options.master_port, "Rendezvous port")->capture_default_str();
-  app.add_option("--stop-grace", options.stop_grace_seconds, "Seconds workers get after SIGTERM before SIGKILL")
+  app.add_option("--stop-grace", options.stop_grace_seconds,
+                 "When a worker fails, seconds the others get after SIGTERM before SIGKILL")
       ->capture_default_str();
   app.prefix_command();  // the first argument that is not slip_run's starts the worker's command
   app.footer("The worker's command and its arguments follow slip_run's options.");

@@ -5,6 +5,8 @@
 #include <torch/csrc/autograd/function_hook.h>
 #include <torch/csrc/autograd/variable.h>
 
+#include <algorithm>
+
 #include "slipstream/core/error.h"
 
 namespace slipstream {
@@ -32,6 +34,7 @@ GradientSynchronizer::GradientSynchronizer(std::shared_ptr<ProcessGroup> group, 
                                            int64_t bucket_bytes)
     : group_(std::move(group)), parameters_(std::move(parameters)) {
   bucket_of_.resize(parameters_.size());
+  ready_.assign(parameters_.size(), 0);
   int64_t bytes = 0;
   for (size_t k = parameters_.size(); k-- > 0;) {  // reverse registration order
     const at::Tensor& parameter = parameters_[k];
@@ -76,8 +79,9 @@ void GradientSynchronizer::launch(Bucket& bucket) {
 void GradientSynchronizer::mark_ready(size_t parameter) {
   if (!enabled_) return;
   std::lock_guard<std::mutex> lock(mutex_);
+  if (ready_[parameter]) return;  // a gradient accumulated twice in one backward counts once
+  ready_[parameter] = 1;
   Bucket& bucket = buckets_[bucket_of_[parameter]];
-  if (bucket.waiting == 0) return;  // a parameter used twice: counted once
   if (--bucket.waiting == 0) launch(bucket);
 }
 
@@ -107,6 +111,7 @@ void GradientSynchronizer::finish() {
     bucket.reduction.reset();
     bucket.waiting = bucket.parameters.size();
   }
+  std::fill(ready_.begin(), ready_.end(), 0);
 }
 
 }  // namespace slipstream

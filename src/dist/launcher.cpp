@@ -142,11 +142,9 @@ int launch_workers(const LaunchOptions& options, const std::vector<std::string>&
     ::poll(fds.data(), fds.size(), 100);
     for (Worker& worker : workers) flush_output(worker, false);
 
-    if (const int signal = g_forward_signal.exchange(0)) {  // the user's Ctrl-C or the scheduler's SIGTERM
-      signal_all(signal);
-      if (!stopping) stopping = true, stop_deadline = std::chrono::steady_clock::now() +
-                                                      std::chrono::milliseconds(static_cast<int64_t>(options.stop_grace_seconds * 1000));
-    }
+    // The user's Ctrl-C or the scheduler's SIGTERM goes to every worker, which may take its time to
+    // save a checkpoint (the scheduler enforces its own deadline).
+    if (const int signal = g_forward_signal.exchange(0)) signal_all(signal);
     for (Worker& worker : workers) {
       if (!worker.running) continue;
       int status = 0;
@@ -168,7 +166,10 @@ int launch_workers(const LaunchOptions& options, const std::vector<std::string>&
       }
     }
     if (stopping && running > 0 && std::chrono::steady_clock::now() > stop_deadline) {
-      print("slip_run: workers still running " + std::to_string(options.stop_grace_seconds) + " s after SIGTERM; killing them");
+      char text[128];
+      std::snprintf(text, sizeof(text), "slip_run: workers still running %g s after SIGTERM; killing them",
+                    options.stop_grace_seconds);
+      print(text);
       signal_all(SIGKILL);
       stopping = false;
     }

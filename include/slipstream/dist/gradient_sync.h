@@ -50,6 +50,7 @@ class GradientSynchronizer {
   std::shared_ptr<ProcessGroup> group_;
   std::vector<at::Tensor> parameters_;
   std::vector<size_t> bucket_of_;
+  std::vector<char> ready_;  // per parameter: counted in this backward
   std::vector<Bucket> buckets_;
   std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;
   std::vector<uintptr_t> hook_keys_;

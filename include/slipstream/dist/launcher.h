@@ -15,7 +15,7 @@ struct LaunchOptions {
   int node_rank = 0;
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
-  double stop_grace_seconds = 10.0;  // after SIGTERM, how long workers get before SIGKILL
+  double stop_grace_seconds = 10.0;  // after a worker failed, how long the others get after SIGTERM before SIGKILL
 };
 
 // Runs the workers to the end. Returns 0 when all exit 0; otherwise the exit code of the first
