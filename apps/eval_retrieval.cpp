@@ -1,8 +1,6 @@
 // eval_retrieval: image-text retrieval recall@1/5/10 in both directions on a Karpathy test split
 // (COCO's 5k images with dataset_coco.json, Flickr30k's 1k with dataset_flickr30k.json).
 //   eval_retrieval --resume CKPT --bpe BPE --split-json dataset_coco.json --images /data/coco [--output r.json]
-#include <ATen/Context.h>
-#include <ATen/detail/CUDAHooksInterface.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +9,7 @@
 
 #include "slipstream/core/atomic_file.h"
 #include "slipstream/core/error.h"
+#include "slipstream/dist/environment.h"
 #include "slipstream/data/datasets/labelled_datasets.h"
 #include "slipstream/eval/embeddings.h"
 #include "slipstream/eval/evaluation_model.h"
@@ -39,13 +38,10 @@ int main(int argc, char** argv) {
   }
   try {
     using namespace slipstream;
-    const bool cuda = at::globalContext().hasCUDA() && at::detail::getCUDAHooks().deviceCount() > 0;
-    const at::Device device = device_name == "auto" ? (cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU))
-                                                    : at::Device(device_name);
+    const at::Device device = select_device(device_name);
     const RetrievalSplit data = load_karpathy_split(split_json, images_root, split);
     EvaluationModel loaded = load_evaluation_model(resume, model_name);
-    auto* model = dynamic_cast<ClipModelImpl*>(loaded.model.get());
-    if (!model) throw ConfigError(loaded.description + ": has no text tower, so no image-text retrieval");
+    ClipModelImpl* model = &require_text_tower(loaded, "image-text retrieval");
     model->to(device);
     const ClipTokenizer tokenizer(bpe);
     std::vector<int64_t> index(data.image_paths.size());
@@ -70,10 +66,7 @@ int main(int argc, char** argv) {
       for (const auto& [k, value] : values) report[direction]["R@" + std::to_string(k)] = value;
     }
     if (!output.empty()) {
-      const std::string text = report.dump(2) + "\n";
-      AtomicFileWriter writer(output);
-      writer.write(text.data(), text.size());
-      writer.commit();
+      write_file_atomically(output, report.dump(2) + "\n");
     }
   } catch (const std::exception& e) {
     std::cerr << "eval_retrieval: " << e.what() << "\n";

@@ -2,8 +2,6 @@
 // of SLIP's catalog, each scored with SLIP's metric, as a table and as JSON.
 //   eval_zeroshot --resume CKPT --bpe bpe_simple_vocab_16e6.txt.gz --catalog dataset_catalog.json
 //                 [--datasets imagenet,cifar10] [--output results.json] [--strict]
-#include <ATen/Context.h>
-#include <ATen/detail/CUDAHooksInterface.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +13,7 @@
 
 #include "slipstream/core/atomic_file.h"
 #include "slipstream/core/error.h"
+#include "slipstream/dist/environment.h"
 #include "slipstream/data/datasets/open_dataset.h"
 #include "slipstream/eval/evaluation_model.h"
 #include "slipstream/eval/zero_shot.h"
@@ -78,12 +77,9 @@ int main(int argc, char** argv) {
                                      {"--templates", templates}, {"--bpe", bpe}}) {
       if (!fs::is_regular_file(path)) throw ConfigError(flag + " " + path + ": no such file");
     }
-    const bool cuda = at::globalContext().hasCUDA() && at::detail::getCUDAHooks().deviceCount() > 0;
-    const at::Device device = device_name == "auto" ? (cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU))
-                                                    : at::Device(device_name);
+    const at::Device device = select_device(device_name);
     EvaluationModel loaded = load_evaluation_model(resume, model_name);
-    auto* model = dynamic_cast<ClipModelImpl*>(loaded.model.get());
-    if (!model) throw ConfigError(loaded.description + ": has no text tower, so no zero-shot classification");
+    ClipModelImpl* model = &require_text_tower(loaded, "zero-shot classification");
     model->to(device);
     const ClipTokenizer tokenizer(bpe);
 
@@ -146,10 +142,7 @@ int main(int argc, char** argv) {
     if (!output.empty()) {
       const nlohmann::ordered_json report = {{"checkpoint", loaded.weights_path}, {"model", model->config().name},
                                              {"results", results}, {"average", average}, {"datasets_scored", scored}};
-      const std::string text = report.dump(2) + "\n";
-      AtomicFileWriter writer(output);
-      writer.write(text.data(), text.size());
-      writer.commit();
+      write_file_atomically(output, report.dump(2) + "\n");
     }
   } catch (const std::exception& e) {
     std::cerr << "eval_zeroshot: " << e.what() << "\n";

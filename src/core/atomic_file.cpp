@@ -69,4 +69,10 @@ void AtomicFileWriter::commit() {
   }
 }
 
+void write_file_atomically(const std::string& path, const std::string& contents) {
+  AtomicFileWriter writer(path);
+  writer.write(contents.data(), contents.size());
+  writer.commit();
+}
+
 }  // namespace slipstream

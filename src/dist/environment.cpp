@@ -1,5 +1,7 @@
 #include "slipstream/dist/environment.h"
 
+#include <ATen/Context.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -44,6 +46,21 @@ std::map<std::string, std::string> current_environment() {
     if (equals != std::string::npos) environment[text.substr(0, equals)] = text.substr(equals + 1);
   }
   return environment;
+}
+
+c10::Device select_device(const std::string& name, int64_t local_rank) {
+  const bool cuda = at::globalContext().hasCUDA() && at::detail::getCUDAHooks().deviceCount() > 0;
+  const c10::Device gpu(c10::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
+  if (name == "auto") return cuda ? gpu : c10::Device(c10::kCPU);
+  if (name == "cuda" && cuda) return gpu;
+  c10::Device device(c10::kCPU);
+  try {
+    device = c10::Device(name);
+  } catch (const std::exception&) {
+    throw ConfigError("--device " + name + ": expected auto, cpu, cuda or cuda:N");
+  }
+  if (device.is_cuda() && !cuda) throw ConfigError("--device " + name + ": this machine has no CUDA device");
+  return device;
 }
 
 std::string first_slurm_host(const std::string& nodelist) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "slipstream/data/loader.h"
+#include "slipstream/dist/process_group.h"
 
 namespace slipstream {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 }  // namespace
 
 ImageEmbeddings embed_images(ClipModelImpl& model, DatasetPtr dataset, const at::Device& device, int64_t batch_size,
-                             int workers) {
+                             int workers, const std::shared_ptr<ProcessGroup>& group) {
   EvaluationMode evaluation(model);
   at::NoGradGuard no_grad;
   PipelineOptions pipeline;
@@ -24,6 +25,10 @@ ImageEmbeddings embed_images(ClipModelImpl& model, DatasetPtr dataset, const at:
   options.workers = workers;
   options.shuffle = false;
   options.drop_last = false;
+  if (group) {
+    options.rank = group->rank();
+    options.world_size = group->world_size();
+  }
   Loader loader(std::move(dataset), std::make_shared<const SamplePipeline>(pipeline), options);
   loader.start_epoch(0);
   std::vector<at::Tensor> features, labels;

@@ -33,4 +33,10 @@ EvaluationModel load_evaluation_model(const std::string& path, const std::string
   return loaded;
 }
 
+ClipModelImpl& require_text_tower(const EvaluationModel& loaded, const std::string& task) {
+  auto* clip = dynamic_cast<ClipModelImpl*>(loaded.model.get());
+  if (!clip) throw ConfigError(loaded.description + ": has no text tower, so no " + task);
+  return *clip;
+}
+
 }  // namespace slipstream

@@ -10,7 +10,6 @@
 
 #include "slipstream/core/error.h"
 #include "slipstream/core/safetensors.h"
-#include "slipstream/data/loader.h"
 #include "slipstream/dist/process_group.h"
 #include "slipstream/eval/embeddings.h"
 
@@ -103,23 +102,6 @@ uint64_t fnv1a(uint64_t hash, const std::string& text) {
   return (hash ^ 0xff) * 1099511628211ULL;  // a separator, so ("ab","c") and ("a","bc") differ
 }
 
-Loader eval_loader(const ClipModelImpl& model, DatasetPtr dataset, int64_t batch_size, int workers,
-                   const std::shared_ptr<ProcessGroup>& group) {
-  PipelineOptions pipeline;
-  pipeline.views = {ViewRecipe::kEvalZeroShot};
-  pipeline.image_size = model.config().vision.image_size;
-  LoaderOptions options;
-  options.batch_size = batch_size;
-  options.workers = workers;
-  options.shuffle = false;
-  options.drop_last = false;
-  if (group) {
-    options.rank = group->rank();
-    options.world_size = group->world_size();
-  }
-  return Loader(std::move(dataset), std::make_shared<const SamplePipeline>(pipeline), options);
-}
-
 }  // namespace
 
 at::Tensor cached_zero_shot_classifier(ClipModelImpl& model, const ClipTokenizer& tokenizer,
@@ -172,23 +154,13 @@ ZeroShotLogits zero_shot_logits(ClipModelImpl& model, const at::Tensor& classifi
 ZeroShotAccuracy evaluate_zero_shot(ClipModelImpl& model, const at::Tensor& classifier, DatasetPtr dataset,
                                     const at::Device& device, int64_t batch_size, int workers,
                                     const std::shared_ptr<ProcessGroup>& group) {
-  EvaluationMode evaluation(model);
-  at::NoGradGuard no_grad;
-  Loader loader = eval_loader(model, std::move(dataset), batch_size, workers, group);
-  loader.start_epoch(0);
+  // This rank's part of the dataset, then the hit counts summed over ranks.
+  const ImageEmbeddings images = embed_images(model, std::move(dataset), device, batch_size, workers, group);
   const int64_t k = std::min<int64_t>(5, classifier.size(0));
-  double counts[3] = {0, 0, 0};  // top-1 hits, top-k hits, samples
-  while (std::optional<Batch> batch = loader.next()) {
-    at::Tensor features = model.encode_image(batch->views[0].to(device)).to(at::kFloat);  // [B, E]
-    features = features / features.norm(2, -1, /*keepdim=*/true);
-    const at::Tensor logits = at::matmul(features, classifier.t());  // [B, C] cosine similarities
-    const at::Tensor labels = batch->labels.to(device).unsqueeze(1);
-    const at::Tensor top = std::get<1>(logits.topk(k, 1));  // [B, k]
-    const at::Tensor hits = top.eq(labels);
-    counts[0] += hits.narrow(1, 0, 1).sum().item<double>();
-    counts[1] += hits.any(1).sum().item<double>();
-    counts[2] += static_cast<double>(batch->size());
-  }
+  const at::Tensor logits = at::matmul(images.features, classifier.cpu().t());  // [N, C] cosine similarities
+  const at::Tensor hits = std::get<1>(logits.topk(k, 1)).eq(images.labels.unsqueeze(1));  // [N, k]
+  double counts[3] = {hits.narrow(1, 0, 1).sum().item<double>(), hits.any(1).sum().item<double>(),
+                      static_cast<double>(images.labels.numel())};  // top-1 hits, top-k hits, samples
   if (group) {
     std::vector<at::Tensor> summed = {at::tensor(std::vector<double>(counts, counts + 3), at::kDouble).to(device)};
     group->all_reduce_sum(summed);

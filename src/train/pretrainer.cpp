@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
-#include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/CachingDeviceAllocator.h>
 #include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
@@ -44,16 +43,6 @@ using Clock = std::chrono::steady_clock;
 std::atomic<bool> g_stop_signal{false};
 
 extern "C" void on_stop_signal(int) { g_stop_signal.store(true); }
-
-// "auto": this process's GPU (LOCAL_RANK) when there is one, else the CPU; "cuda" likewise.
-at::Device resolve_device(const std::string& name, int64_t local_rank) {
-  const bool cuda = at::globalContext().hasCUDA() && at::detail::getCUDAHooks().deviceCount() > 0;
-  if (name == "auto") return cuda ? at::Device(at::kCUDA, static_cast<int8_t>(local_rank)) : at::Device(at::kCPU);
-  if (name == "cuda" && cuda) return at::Device(at::kCUDA, static_cast<int8_t>(local_rank));
-  const at::Device device(name);
-  if (device.is_cuda() && !cuda) throw ConfigError("--device " + name + ": this machine has no CUDA device");
-  return device;
-}
 
 // autocast on the device for the forward pass and the loss, as torch.autocast does.
 class AutocastScope {
@@ -236,7 +225,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     bar_shown = true;
   };
   const std::string config_json = to_json(config);
-  const at::Device device = resolve_device(config.device, environment.local_rank);
+  const at::Device device = select_device(config.device, environment.local_rank);
   std::shared_ptr<ProcessGroup> group;
   if (environment.distributed()) {
     group = ProcessGroup::connect(environment, device, std::chrono::seconds(config.dist_timeout));
@@ -386,12 +375,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   }
 
   print("=> config " + nlohmann::json::parse(config_json).dump());
-  if (main_process) {
-    AtomicFileWriter writer((fs::path(config.output_dir) / "config.json").string());
-    const std::string text = config_json + "\n";
-    writer.write(text.data(), text.size());
-    writer.commit();
-  }
+  if (main_process) write_file_atomically((fs::path(config.output_dir) / "config.json").string(), config_json + "\n");
   print("=> " + model_config.name + " (" + std::to_string(count_parameters(*model).total()) + " parameters) on " +
         device.str() + (group ? " x " + std::to_string(environment.world_size) + " processes (" + group->backend_name() +
                          ", " + environment.source + ")" : std::string()) +

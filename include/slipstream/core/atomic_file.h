@@ -5,6 +5,9 @@
 
 namespace slipstream {
 
+// Replaces `path` with `contents` through an AtomicFileWriter.
+void write_file_atomically(const std::string& path, const std::string& contents);
+
 class AtomicFileWriter {
  public:
   explicit AtomicFileWriter(std::string path);

@@ -3,6 +3,8 @@
 // MASTER_PORT) or Slurm's (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, SLURM_NTASKS_PER_NODE, the
 // first host of SLURM_JOB_NODELIST). Neither: a single process.
 #pragma once
+#include <c10/core/Device.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -25,6 +27,11 @@ std::map<std::string, std::string> current_environment();
 
 // Throws ConfigError naming the variable when one is malformed or inconsistent (rank >= world size).
 DistributedEnvironment detect_distributed_environment(const std::map<std::string, std::string>& environment);
+
+// The device a process computes on, from a --device flag: "auto" is this process's GPU (the one of
+// its local rank) when CUDA has devices, else the CPU; "cuda" is that GPU; "cpu" or "cuda:N" as
+// given. ConfigError when a GPU is asked for and there is none.
+c10::Device select_device(const std::string& name, int64_t local_rank = 0);
 
 // The first host of a Slurm node list: "gpu[03-05,9],cpu1" -> "gpu03", "node7" -> "node7".
 std::string first_slurm_host(const std::string& nodelist);

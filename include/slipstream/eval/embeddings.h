@@ -3,6 +3,7 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,8 @@
 #include "slipstream/models/contrastive_models.h"
 
 namespace slipstream {
+
+class ProcessGroup;
 
 // Puts a model in evaluation mode for a scope and restores its training mode afterwards.
 class EvaluationMode {
@@ -29,8 +32,9 @@ struct ImageEmbeddings {
   at::Tensor features;  // [N, E] float, unit rows, on the CPU
   at::Tensor labels;    // [N] int64, the dataset's labels
 };
+// With a process group, this rank's part of the dataset (the loader's split by rank).
 ImageEmbeddings embed_images(ClipModelImpl& model, DatasetPtr dataset, const at::Device& device, int64_t batch_size,
-                             int workers);
+                             int workers, const std::shared_ptr<ProcessGroup>& group = nullptr);
 
 // [N, E] float, unit rows, on the CPU.
 at::Tensor embed_captions(ClipModelImpl& model, const ClipTokenizer& tokenizer, const std::vector<std::string>& captions,

@@ -18,4 +18,7 @@ struct EvaluationModel {
 // Throws ConfigError when the architecture cannot be told, StateDictError when the weights do not fit.
 EvaluationModel load_evaluation_model(const std::string& path, const std::string& model = "");
 
+// The model as a CLIP-family one (image and text towers); ConfigError naming `task` for SimCLR.
+ClipModelImpl& require_text_tower(const EvaluationModel& loaded, const std::string& task);
+
 }  // namespace slipstream
