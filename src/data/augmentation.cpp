@@ -30,7 +30,9 @@ ViewRecipe parse_view_recipe(const std::string& name) {
   if (name == "mocov2") return ViewRecipe::kMocoV2;
   if (name == "eval-zeroshot") return ViewRecipe::kEvalZeroShot;
   if (name == "eval-linear") return ViewRecipe::kEvalLinear;
-  throw ConfigError("unknown view recipe '" + name + "' (expected clip, simclr, mocov2, eval-zeroshot or eval-linear)");
+  if (name == "linear-train") return ViewRecipe::kLinearTrain;
+  throw ConfigError("unknown view recipe '" + name +
+                    "' (expected clip, simclr, mocov2, eval-zeroshot, eval-linear or linear-train)");
 }
 
 std::string view_recipe_name(ViewRecipe recipe) {
@@ -40,6 +42,7 @@ std::string view_recipe_name(ViewRecipe recipe) {
     case ViewRecipe::kMocoV2: return "mocov2";
     case ViewRecipe::kEvalZeroShot: return "eval-zeroshot";
     case ViewRecipe::kEvalLinear: return "eval-linear";
+    case ViewRecipe::kLinearTrain: return "linear-train";
   }
   return "?";
 }
@@ -47,7 +50,8 @@ std::string view_recipe_name(ViewRecipe recipe) {
 double min_crop_scale(ViewRecipe recipe) {
   switch (recipe) {
     case ViewRecipe::kClip: return 0.5;
-    case ViewRecipe::kSimclr: return 0.08;
+    case ViewRecipe::kSimclr:
+    case ViewRecipe::kLinearTrain: return 0.08;
     case ViewRecipe::kMocoV2: return 0.2;
     default: return 1.0;
   }
@@ -57,8 +61,9 @@ SampledView sample_view(ViewRecipe recipe, int64_t height, int64_t width, std::m
   SampledView view;
   if (!is_random(recipe)) return view;
   view.crop = sample_resized_crop(height, width, {min_crop_scale(recipe), 1.0}, kAspectRatio, rng);
-  if (!has_ssl_augmentations(recipe)) return view;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
+  if (recipe == ViewRecipe::kLinearTrain) view.flip = unit(rng) < 0.5;
+  if (!has_ssl_augmentations(recipe)) return view;
   // RandomApply(ColorJitter, p=0.8): ColorJitter.get_params draws the order and all four factors.
   view.jitter = unit(rng) < 0.8;
   if (view.jitter) {

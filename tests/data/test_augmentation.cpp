@@ -56,6 +56,25 @@ TEST(Augmentation, ClipAndEvalRecipesDrawOnlyWhatTheyUse) {
   EXPECT_THROW(parse_view_recipe("autoaugment"), ConfigError);
 }
 
+TEST(Augmentation, LinearTrainViewIsACropAndAFlip) {
+  // MoCo v3's linear-probe view: RandomResizedCrop(scale (0.08, 1)) and a fair flip, nothing else.
+  std::mt19937_64 rng(11);
+  int flips = 0;
+  double smallest_share = 1.0;
+  const int draws = 4000;
+  for (int i = 0; i < draws; ++i) {
+    const SampledView v = sample_view(ViewRecipe::kLinearTrain, 300, 400, rng);
+    EXPECT_FALSE(v.jitter || v.grayscale || v.blur);
+    flips += v.flip;
+    smallest_share = std::min(smallest_share, double(v.crop.height * v.crop.width) / (300.0 * 400.0));
+  }
+  EXPECT_NEAR(flips / double(draws), 0.5, 0.03);
+  EXPECT_LT(smallest_share, 0.1);
+  EXPECT_GE(smallest_share, 0.075);
+  EXPECT_EQ(parse_view_recipe("linear-train"), ViewRecipe::kLinearTrain);
+  EXPECT_EQ(view_recipe_name(ViewRecipe::kLinearTrain), "linear-train");
+}
+
 TEST(Augmentation, SampleRngDependsOnlyOnItsKeys) {
   auto draw = [](uint64_t seed, uint64_t epoch, uint64_t index, uint64_t stream) {
     std::mt19937_64 rng = sample_rng(seed, epoch, index, stream);
@@ -72,7 +91,7 @@ TEST(Augmentation, ViewsHaveTheModelsShapeAndAreReproducible) {
   at::manual_seed(0);
   const Image image = at::randint(0, 256, {180, 260, 3}, at::kByte);
   for (ViewRecipe recipe : {ViewRecipe::kClip, ViewRecipe::kSimclr, ViewRecipe::kMocoV2, ViewRecipe::kEvalZeroShot,
-                            ViewRecipe::kEvalLinear}) {
+                            ViewRecipe::kEvalLinear, ViewRecipe::kLinearTrain}) {
     std::mt19937_64 first = sample_rng(7, 0, 42, 1), second = sample_rng(7, 0, 42, 1);
     const at::Tensor a = make_view(image, recipe, first);
     EXPECT_EQ(a.sizes(), (std::vector<int64_t>{3, 224, 224})) << view_recipe_name(recipe);

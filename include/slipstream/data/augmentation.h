@@ -6,6 +6,8 @@
 //   mocov2         as simclr with scale (0.2, 1) (DeCLIP's image views)
 //   eval-zeroshot  Resize(224), CenterCrop(224), ToTensor, Normalize
 //   eval-linear    Resize(256), CenterCrop(224), ToTensor, Normalize
+//   linear-train   RandomResizedCrop(224, scale (0.08, 1)), RandomHorizontalFlip, ToTensor, Normalize
+//                  (MoCo v3's linear-probe training view)
 // A view is sampled (every random draw, from an RNG the caller seeds per sample) and then applied,
 // so a test can replay the same parameters through torchvision.
 #pragma once
@@ -19,7 +21,7 @@
 
 namespace slipstream {
 
-enum class ViewRecipe { kClip, kSimclr, kMocoV2, kEvalZeroShot, kEvalLinear };
+enum class ViewRecipe { kClip, kSimclr, kMocoV2, kEvalZeroShot, kEvalLinear, kLinearTrain };
 ViewRecipe parse_view_recipe(const std::string& name);  // the names above; ConfigError otherwise
 std::string view_recipe_name(ViewRecipe recipe);
 // The smallest share of the image a crop of this recipe covers (for reduced JPEG decoding).
