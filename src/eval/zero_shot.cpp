@@ -4,14 +4,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
 
 #include "slipstream/core/error.h"
-#include "slipstream/core/safetensors.h"
 #include "slipstream/dist/process_group.h"
 #include "slipstream/eval/embeddings.h"
+#include "slipstream/eval/result_cache.h"
 
 namespace slipstream {
 namespace {
@@ -97,11 +95,6 @@ at::Tensor zero_shot_classifier(ClipModelImpl& model, const ClipTokenizer& token
 
 namespace {
 
-uint64_t fnv1a(uint64_t hash, const std::string& text) {
-  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ULL;
-  return (hash ^ 0xff) * 1099511628211ULL;  // a separator, so ("ab","c") and ("a","bc") differ
-}
-
 }  // namespace
 
 at::Tensor cached_zero_shot_classifier(ClipModelImpl& model, const ClipTokenizer& tokenizer,
@@ -111,37 +104,22 @@ at::Tensor cached_zero_shot_classifier(ClipModelImpl& model, const ClipTokenizer
                                        const std::string& cache_dir, bool* from_cache) {
   if (from_cache) *from_cache = false;
   if (cache_dir.empty()) return zero_shot_classifier(model, tokenizer, class_names, templates, device);
-  namespace fs = std::filesystem;
-  std::error_code error;
-  const fs::path weights = fs::weakly_canonical(weights_path, error);
-  uint64_t key = 1469598103934665603ULL;
-  key = fnv1a(key, weights.string());
-  key = fnv1a(key, std::to_string(fs::file_size(weights, error)));
-  key = fnv1a(key, std::to_string(fs::last_write_time(weights, error).time_since_epoch().count()));
-  key = fnv1a(key, dataset);
-  for (const std::string& t : templates) key = fnv1a(key, t);
+  std::vector<std::string> inputs = {dataset};
+  inputs.insert(inputs.end(), templates.begin(), templates.end());
   for (const auto& synonyms : class_names) {
-    for (const std::string& name : synonyms) key = fnv1a(key, name);
-    key = fnv1a(key, "|");
+    inputs.insert(inputs.end(), synonyms.begin(), synonyms.end());
+    inputs.push_back("|");
   }
-  char name[64];
-  std::snprintf(name, sizeof(name), "%s_%016llx.safetensors", dataset.c_str(), static_cast<unsigned long long>(key));
-  const fs::path file = fs::path(cache_dir) / name;
-  if (fs::is_regular_file(file)) {
-    try {
-      const SafetensorsFile cached = load_safetensors(file.string());
-      const auto found = cached.tensors.find("classifier");
-      if (found != cached.tensors.end() && found->second.size(0) == static_cast<int64_t>(class_names.size())) {
-        if (from_cache) *from_cache = true;
-        return found->second.to(device, at::kFloat);
-      }
-    } catch (const Error&) {
-      // an unreadable cache entry is recomputed and rewritten
+  const std::string file = result_cache_file(cache_dir, weights_path, dataset, inputs);
+  if (const auto cached = read_result_cache(file, {"classifier"})) {
+    const at::Tensor& classifier = cached->at("classifier");
+    if (classifier.size(0) == static_cast<int64_t>(class_names.size())) {
+      if (from_cache) *from_cache = true;
+      return classifier.to(device, at::kFloat);
     }
   }
   at::Tensor classifier = zero_shot_classifier(model, tokenizer, class_names, templates, device);
-  fs::create_directories(cache_dir, error);
-  save_safetensors(file.string(), {{"classifier", classifier.cpu()}}, {{"dataset", dataset}, {"weights", weights.string()}});
+  write_result_cache(file, {{"classifier", classifier.cpu()}}, {{"dataset", dataset}, {"weights", weights_path}});
   return classifier;
 }
 

@@ -78,9 +78,9 @@ void AdamW::step(const std::optional<at::Tensor>& grad_scale, const std::optiona
       // torch.optim.adam._fused_adam: the step counts advance before the kernel and go back
       // where an inf was found.
       at::_foreach_add_(steps, 1);
-      at::_fused_adamw_(parameters, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, options_.lr,
-                        options_.beta1, options_.beta2, group.weight_decay, options_.eps, /*amsgrad=*/false,
-                        /*maximize=*/false, scale, inf);
+      at::_fused_adamw_(parameters, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps,
+                        options_.lr * group.lr_scale, options_.beta1, options_.beta2, group.weight_decay, options_.eps,
+                        /*amsgrad=*/false, /*maximize=*/false, scale, inf);
       if (inf) at::_foreach_sub_(steps, std::vector<at::Tensor>(steps.size(), *inf));
     }
   }

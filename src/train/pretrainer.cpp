@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
-#include <ATen/autocast_mode.h>
 #include <c10/core/CachingDeviceAllocator.h>
 #include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
@@ -30,6 +29,7 @@
 #include "slipstream/models/registry.h"
 #include "slipstream/train/adamw.h"
 #include "slipstream/train/checkpoint.h"
+#include "slipstream/train/autocast.h"
 #include "slipstream/train/grad_scaler.h"
 #include "slipstream/train/lr_schedule.h"
 #include "slipstream/train/tensorboard_writer.h"
@@ -43,33 +43,6 @@ using Clock = std::chrono::steady_clock;
 std::atomic<bool> g_stop_signal{false};
 
 extern "C" void on_stop_signal(int) { g_stop_signal.store(true); }
-
-// autocast on the device for the forward pass and the loss, as torch.autocast does.
-class AutocastScope {
- public:
-  AutocastScope(at::DeviceType type, std::optional<at::ScalarType> dtype) : type_(type), enabled_(dtype.has_value()) {
-    if (!enabled_) return;
-    was_enabled_ = at::autocast::is_autocast_enabled(type_);
-    previous_dtype_ = at::autocast::get_autocast_dtype(type_);
-    at::autocast::set_autocast_enabled(type_, true);
-    at::autocast::set_autocast_dtype(type_, *dtype);
-    at::autocast::increment_nesting();
-  }
-  ~AutocastScope() {
-    if (!enabled_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    at::autocast::set_autocast_enabled(type_, was_enabled_);
-    at::autocast::set_autocast_dtype(type_, previous_dtype_);
-  }
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-  at::DeviceType type_;
-  bool enabled_;
-  bool was_enabled_ = false;
-  at::ScalarType previous_dtype_ = at::kFloat;
-};
 
 // SLIP's AverageMeter for each logged metric, over one epoch.
 struct EpochMeters {
@@ -232,12 +205,9 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   }
 
   // Precision: SLIP's AMP is on unless --disable-amp; bf16 on GPUs needs no loss scaling.
-  std::string precision = config.precision;
-  if (config.disable_amp) precision = "fp32";
-  if (precision == "auto") precision = device.is_cuda() ? "bf16" : "fp32";
-  std::optional<at::ScalarType> autocast_dtype;
-  if (precision == "bf16") autocast_dtype = at::kBFloat16;
-  if (precision == "fp16") autocast_dtype = at::kHalf;
+  const std::string precision =
+      config.disable_amp ? "fp32" : resolve_precision(config.precision, device, "--precision");
+  const std::optional<at::ScalarType> autocast_dtype = slipstream::autocast_dtype(precision);
 
   // Model and loss.
   ModelConfig model_config = resolve_model_config(config.model);

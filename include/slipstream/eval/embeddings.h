@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "slipstream/data/augmentation.h"
 #include "slipstream/data/clip_tokenizer.h"
 #include "slipstream/data/datasets/dataset.h"
+#include "slipstream/data/loader.h"
 #include "slipstream/models/contrastive_models.h"
 
 namespace slipstream {
@@ -28,6 +30,12 @@ class EvaluationMode {
   bool was_training_;
 };
 
+// A loader over a labelled dataset in dataset order with every sample once (the last batch may be
+// smaller) through one view recipe; with a process group, this rank's part.
+std::unique_ptr<Loader> make_evaluation_loader(DatasetPtr dataset, ViewRecipe recipe, int64_t image_size,
+                                               int64_t batch_size, int workers,
+                                               const std::shared_ptr<ProcessGroup>& group = nullptr);
+
 struct ImageEmbeddings {
   at::Tensor features;  // [N, E] float, unit rows, on the CPU
   at::Tensor labels;    // [N] int64, the dataset's labels
@@ -35,6 +43,23 @@ struct ImageEmbeddings {
 // With a process group, this rank's part of the dataset (the loader's split by rank).
 ImageEmbeddings embed_images(ClipModelImpl& model, DatasetPtr dataset, const at::Device& device, int64_t batch_size,
                              int workers, const std::shared_ptr<ProcessGroup>& group = nullptr);
+
+// The image tower's pooled features (the input of the projection, not normalised: what a linear
+// probe reads) through `recipe`, in dataset order; with a process group, this rank's part.
+struct ImageFeatures {
+  at::Tensor features;  // [N, D] float, on the CPU
+  at::Tensor labels;    // [N] int64
+};
+ImageFeatures extract_image_features(VisionTowerImpl& tower, DatasetPtr dataset, ViewRecipe recipe, int64_t image_size,
+                                     const at::Device& device, int64_t batch_size, int workers,
+                                     const std::shared_ptr<ProcessGroup>& group = nullptr);
+
+// extract_image_features kept on disk under `cache_dir` (see result_cache.h), keyed by the weights
+// file, `dataset_key` (e.g. "imagenet/train") and the recipe. One process. Empty cache_dir: no cache.
+ImageFeatures cached_image_features(VisionTowerImpl& tower, DatasetPtr dataset, ViewRecipe recipe, int64_t image_size,
+                                    const at::Device& device, int64_t batch_size, int workers,
+                                    const std::string& weights_path, const std::string& dataset_key,
+                                    const std::string& cache_dir, bool* from_cache = nullptr);
 
 // [N, E] float, unit rows, on the CPU.
 at::Tensor embed_captions(ClipModelImpl& model, const ClipTokenizer& tokenizer, const std::vector<std::string>& captions,

@@ -21,6 +21,7 @@ struct ParameterGroup {
   std::vector<std::string> names;
   std::vector<at::Tensor> parameters;  // same order as names
   double weight_decay = 0.0;
+  double lr_scale = 1.0;  // the group's lr is the optimizer's times this (BEiT's layer-wise decay)
 };
 
 // SLIP's main.py split: no weight decay for tensors with fewer than 2 dimensions or names that
@@ -39,7 +40,7 @@ class AdamW {
  public:
   AdamW(std::vector<ParameterGroup> groups, AdamWOptions options);
 
-  void set_lr(double lr) { options_.lr = lr; }  // every group (SLIP sets one schedule value for all)
+  void set_lr(double lr) { options_.lr = lr; }  // every group, times its lr_scale
   double lr() const { return options_.lr; }
   const std::vector<ParameterGroup>& groups() const { return groups_; }
 

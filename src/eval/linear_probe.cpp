@@ -1,0 +1,392 @@
+#include "slipstream/eval/linear_probe.h"
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+#include <torch/nn/modules/linear.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+#include <random>
+
+#include "slipstream/core/error.h"
+#include "slipstream/data/datasets/open_dataset.h"
+#include "slipstream/dist/environment.h"
+#include "slipstream/dist/process_group.h"
+#include "slipstream/eval/embeddings.h"
+#include "slipstream/eval/evaluation_model.h"
+#include "slipstream/train/autocast.h"
+#include "slipstream/train/checkpoint.h"
+#include "slipstream/train/sgd.h"
+
+namespace slipstream {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw ConfigError(message);
+}
+
+template <typename... Values>
+std::string format(const char* pattern, Values... values) {
+  char text[256];
+  std::snprintf(text, sizeof(text), pattern, values...);
+  return text;
+}
+
+int64_t class_count(const LinearProbeConfig& config, const Dataset& train) {
+  if (config.num_classes > 0) return config.num_classes;
+  const size_t names = train.class_names().size();
+  require(names > 0, "--dataset " + config.dataset + ": " + train.description() +
+                         " does not list its classes; pass --num-classes");
+  return static_cast<int64_t>(names);
+}
+
+// {top-1 hits, top-5 hits (top-k with k = min(5, classes)), samples} of logits [N, C] against labels [N].
+std::array<double, 3> hit_counts(const at::Tensor& logits, const at::Tensor& labels) {
+  const int64_t k = std::min<int64_t>(5, logits.size(1));
+  const at::Tensor hits = std::get<1>(logits.topk(k, 1)).eq(labels.to(logits.device()).unsqueeze(1));  // [N, k]
+  return {hits.narrow(1, 0, 1).sum().item<double>(), hits.any(1).sum().item<double>(),
+          static_cast<double>(labels.numel())};
+}
+
+// Sums the values over ranks (a no-op in one process).
+template <size_t N>
+std::array<double, N> sum_over_ranks(std::array<double, N> values, ProcessGroup* group, const at::Device& device) {
+  if (!group) return values;
+  std::vector<at::Tensor> summed = {at::tensor(std::vector<double>(values.begin(), values.end()), at::kDouble).to(device)};
+  group->all_reduce_sum(summed);
+  const at::Tensor host = summed[0].cpu();
+  for (size_t i = 0; i < N; ++i) values[i] = host[static_cast<int64_t>(i)].item<double>();
+  return values;
+}
+
+std::vector<LinearProbeEpoch> read_history(const std::string& log_file, int64_t before_epoch) {
+  std::vector<LinearProbeEpoch> history;
+  std::ifstream in(log_file);
+  std::string line;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("epoch") || j["epoch"].get<int64_t>() >= before_epoch) continue;
+    history.push_back({j["epoch"].get<int64_t>(), j.value("lr", 0.0), j.value("train_loss", 0.0),
+                       j.value("test_acc1", 0.0), j.value("test_acc5", 0.0)});
+  }
+  return history;
+}
+
+void freeze(VisionTowerImpl& tower) {
+  for (at::Tensor& parameter : tower.parameters()) parameter.requires_grad_(false);
+  tower.eval();
+}
+
+LinearProbeResult run_sgd(const LinearProbeConfig& config, EvaluationModel& loaded, DatasetPtr train, DatasetPtr test,
+                          const std::function<void(const std::string&)>& print) {
+  const DistributedEnvironment environment = detect_distributed_environment(current_environment());
+  const at::Device device = select_device(config.device, environment.local_rank);
+  std::shared_ptr<ProcessGroup> group;
+  if (environment.distributed()) {
+    group = ProcessGroup::connect(environment, device, std::chrono::seconds(config.dist_timeout));
+  }
+  const bool lead = environment.rank == 0;
+  const auto say = [&](const std::string& line) {
+    if (lead) print(line);
+  };
+  const std::optional<at::ScalarType> dtype =
+      autocast_dtype(resolve_precision(config.precision, device, "--precision"));
+
+  VisionTowerImpl& tower = *loaded.model->visual();
+  tower.to(device);
+  freeze(tower);
+  const int64_t image_size = loaded.model->config().vision.image_size;
+  const int64_t classes = class_count(config, *train);
+
+  // The head: N(0, 0.01) weights and zero bias (MoCo v3), the same on every rank.
+  at::manual_seed(static_cast<uint64_t>(config.seed));
+  torch::nn::Linear head(tower.output_width(), classes);
+  {
+    at::NoGradGuard no_grad;
+    head->weight.normal_(0.0, 0.01);
+    head->bias.zero_();
+  }
+  head->to(device);
+  const int64_t world = group ? group->world_size() : 1;
+  const double init_lr = config.lr * static_cast<double>(config.batch_size * world) / 256.0;
+  Sgd optimizer({ParameterGroup{{"weight", "bias"}, {head->weight, head->bias}, config.wd}},
+                SgdOptions{init_lr, config.momentum, false});
+
+  LinearProbeResult result;
+  result.mode = "sgd";
+  result.description = loaded.description;
+  result.classes = classes;
+  result.train_samples = train->size();
+  result.test_samples = test->size();
+  int64_t start_epoch = 0;
+  const std::string log_file = config.output_dir.empty() ? "" : (fs::path(config.output_dir) / "log.txt").string();
+  if (!config.output_dir.empty()) {
+    if (std::optional<std::string> last = latest_checkpoint(config.output_dir)) {
+      const TrainingState state = read_checkpoint(*last, *head);
+      optimizer.load_state(state.optimizer);
+      start_epoch = state.epoch;
+      result.best_acc1 = state.best_acc1;
+      say("resuming from " + *last + " at epoch " + std::to_string(start_epoch));
+    }
+  }
+  for (const LinearProbeEpoch& e : log_file.empty() ? std::vector<LinearProbeEpoch>{} : read_history(log_file, start_epoch)) {
+    if (e.acc1 >= result.best_acc1) result.best_epoch = e.epoch;
+  }
+  if (group) {
+    std::vector<at::Tensor> parameters = {head->weight.data(), head->bias.data()};
+    group->broadcast(parameters, 0);
+  }
+
+  say("linear probe of " + loaded.description + " on " + config.dataset + ": " + std::to_string(train->size()) +
+      " training and " + std::to_string(test->size()) + " test images, " + std::to_string(classes) + " classes, " +
+      std::to_string(world) + " process(es), lr " + format("%g", init_lr) + " (" + format("%g", config.lr) +
+      " x " + std::to_string(config.batch_size * world) + " / 256)");
+
+  // The tower is frozen and the validation view deterministic: the validation features once.
+  ImageFeatures validation;
+  {
+    AutocastScope autocast(device.type(), dtype);
+    validation = extract_image_features(tower, test, ViewRecipe::kEvalLinear, image_size, device, config.batch_size,
+                                        static_cast<int>(config.workers), group);
+  }
+  const at::Tensor validation_features = validation.features.to(device);  // [N_rank, D]
+
+  PipelineOptions pipeline;
+  pipeline.views = {ViewRecipe::kLinearTrain};
+  pipeline.image_size = image_size;
+  LoaderOptions loader_options;
+  loader_options.batch_size = config.batch_size;
+  loader_options.workers = static_cast<int>(config.workers);
+  loader_options.seed = static_cast<uint64_t>(config.seed);
+  loader_options.rank = environment.rank;
+  loader_options.world_size = world;
+  loader_options.drop_last = false;
+  Loader loader(train, std::make_shared<const SamplePipeline>(pipeline), loader_options);
+  const int64_t steps = loader.steps_per_epoch();
+
+  for (int64_t epoch = start_epoch; epoch < config.epochs; ++epoch) {
+    const auto started = Clock::now();
+    const double lr = init_lr * 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(epoch) / config.epochs));
+    optimizer.set_lr(lr);
+    head->train();
+    loader.start_epoch(epoch);
+    double loss_sum = 0.0, loss_count = 0.0;
+    while (std::optional<Batch> batch = loader.next()) {
+      at::Tensor features;  // [B, D]
+      {
+        at::NoGradGuard no_grad;
+        AutocastScope autocast(device.type(), dtype);
+        features = tower.forward(batch->views[0].to(device, /*non_blocking=*/true)).to(at::kFloat);
+      }
+      const at::Tensor loss = at::cross_entropy_loss(head->forward(features), batch->labels.to(device));
+      optimizer.zero_grad();
+      loss.backward();
+      if (group) {
+        std::vector<at::Tensor> grads = {head->weight.grad(), head->bias.grad()};
+        group->all_reduce_sum(grads);
+        for (at::Tensor& grad : grads) grad.div_(static_cast<double>(world));
+      }
+      optimizer.step();
+      const double value = loss.item<double>();
+      require(std::isfinite(value), "linear probe: the loss is " + std::to_string(value) + " at epoch " +
+                                        std::to_string(epoch) + " step " + std::to_string(batch->step) +
+                                        " (lower --lr)");
+      loss_sum += value * static_cast<double>(batch->size());
+      loss_count += static_cast<double>(batch->size());
+      if (config.print_freq > 0 && (batch->step + 1) % config.print_freq == 0) {
+        say("epoch " + std::to_string(epoch) + " [" + std::to_string(batch->step + 1) + "/" + std::to_string(steps) +
+            "] loss " + format("%.4f", value));
+      }
+    }
+    std::array<double, 3> hits;
+    {
+      at::NoGradGuard no_grad;
+      head->eval();
+      hits = hit_counts(head->forward(validation_features), validation.labels);
+    }
+    const auto totals = sum_over_ranks<5>({hits[0], hits[1], hits[2], loss_sum, loss_count}, group.get(), device);
+    LinearProbeEpoch record;
+    record.epoch = epoch;
+    record.lr = lr;
+    record.loss = totals[4] > 0 ? totals[3] / totals[4] : 0.0;
+    record.acc1 = totals[2] > 0 ? 100.0 * totals[0] / totals[2] : 0.0;
+    record.acc5 = totals[2] > 0 ? 100.0 * totals[1] / totals[2] : 0.0;
+    const bool is_best = result.best_epoch < 0 || record.acc1 > result.best_acc1;
+    if (is_best) {
+      result.best_acc1 = record.acc1;
+      result.best_epoch = epoch;
+    }
+    result.history.push_back(record);
+    result.acc1 = record.acc1;
+    result.acc5 = record.acc5;
+    if (lead && !config.output_dir.empty()) {
+      TrainingState state;
+      state.epoch = epoch + 1;
+      state.best_acc1 = result.best_acc1;
+      state.optimizer = optimizer.state();
+      state.config_json = nlohmann::json::parse(to_json(config, LinearProbeResult{})).at("config").dump();
+      write_checkpoint(config.output_dir, *head, state, is_best, /*keep=*/1);
+      std::ofstream(log_file, std::ios::app) << nlohmann::json{{"epoch", epoch},
+                                                               {"lr", lr},
+                                                               {"train_loss", record.loss},
+                                                               {"test_acc1", record.acc1},
+                                                               {"test_acc5", record.acc5}}
+                                                    .dump()
+                                             << "\n";
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    say("epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs) +
+        format(" lr %.5f loss %.4f acc1 %.2f acc5 %.2f best %.2f (%.1f s)", lr, record.loss, record.acc1, record.acc5,
+               result.best_acc1, seconds));
+  }
+  if (group) group->barrier();
+  return result;
+}
+
+LinearProbeResult run_fast(const LinearProbeConfig& config, EvaluationModel& loaded, DatasetPtr train,
+                           DatasetPtr test, const std::function<void(const std::string&)>& print) {
+  const DistributedEnvironment environment = detect_distributed_environment(current_environment());
+  require(!environment.distributed(), "--fast runs in one process; launch it without slip_run, torchrun or srun");
+  const at::Device device = select_device(config.device);
+  const std::optional<at::ScalarType> dtype =
+      autocast_dtype(resolve_precision(config.precision, device, "--precision"));
+  VisionTowerImpl& tower = *loaded.model->visual();
+  tower.to(device);
+  freeze(tower);
+  const int64_t image_size = loaded.model->config().vision.image_size;
+  const int64_t classes = class_count(config, *train);
+
+  LinearProbeResult result;
+  result.mode = "logistic_regression";
+  result.description = loaded.description;
+  result.classes = classes;
+  result.train_samples = train->size();
+  result.test_samples = test->size();
+  ImageFeatures train_features, test_features;
+  bool train_cached = false, test_cached = false;
+  {
+    AutocastScope autocast(device.type(), dtype);
+    const int workers = static_cast<int>(config.workers);
+    train_features = cached_image_features(tower, train, ViewRecipe::kEvalLinear, image_size, device, config.batch_size,
+                                           workers, loaded.weights_path, config.dataset + "/train", config.cache_dir,
+                                           &train_cached);
+    test_features = cached_image_features(tower, test, ViewRecipe::kEvalLinear, image_size, device, config.batch_size,
+                                          workers, loaded.weights_path, config.dataset + "/test", config.cache_dir,
+                                          &test_cached);
+  }
+  result.features_from_cache = train_cached && test_cached;
+  print("features of " + config.dataset + (result.features_from_cache ? " read from the cache" : " computed") + ": " +
+        std::to_string(train_features.features.size(0)) + " training, " +
+        std::to_string(test_features.features.size(0)) + " test, width " +
+        std::to_string(train_features.features.size(1)));
+
+  // A seeded split of the training features: the held-out part chooses C.
+  const int64_t n = train_features.features.size(0);
+  const int64_t held_out = std::llround(static_cast<double>(n) * config.val_fraction);
+  require(held_out >= 1 && held_out < n, "--val-fraction " + format("%g", config.val_fraction) + " of " +
+                                             std::to_string(n) + " training images leaves an empty part");
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(static_cast<uint64_t>(config.seed));
+  std::shuffle(order.begin(), order.end(), rng);
+  const at::Tensor permutation = at::tensor(order, at::kLong);
+  const at::Tensor fit_rows = permutation.narrow(0, held_out, n - held_out), held_rows = permutation.narrow(0, 0, held_out);
+  LogisticRegressionOptions options;
+  options.max_iterations = config.max_iterations;
+  result.sweep = sweep_regularisation(train_features.features.index_select(0, fit_rows),
+                                      train_features.labels.index_select(0, fit_rows),
+                                      train_features.features.index_select(0, held_rows),
+                                      train_features.labels.index_select(0, held_rows), classes, {}, options);
+  for (size_t i = 0; i < result.sweep.cs.size(); ++i) {
+    print(format("C %-8g held-out acc1 %6.2f", result.sweep.cs[i], result.sweep.validation_accuracies[i]));
+  }
+  options.c = result.sweep.best_c;
+  const LogisticRegression fitted = fit_logistic_regression(train_features.features, train_features.labels, classes, options);
+  const std::array<double, 3> hits = hit_counts(fitted.logits(test_features.features), test_features.labels);
+  result.acc1 = hits[2] > 0 ? 100.0 * hits[0] / hits[2] : 0.0;
+  result.acc5 = hits[2] > 0 ? 100.0 * hits[1] / hits[2] : 0.0;
+  result.best_acc1 = result.acc1;
+  print(format("C %g refit on all %lld training images: test acc1 %.2f acc5 %.2f", result.sweep.best_c,
+               static_cast<long long>(n), result.acc1, result.acc5));
+  return result;
+}
+
+}  // namespace
+
+void validate(const LinearProbeConfig& c) {
+  require(!c.pretrained.empty(), "--pretrained: a checkpoint is required");
+  require(fs::is_regular_file(c.catalog), "--catalog " + c.catalog + ": no such file");
+  require(!c.dataset.empty(), "--dataset: a catalog entry is required");
+  require(c.num_classes >= 0, "--num-classes must not be negative");
+  require(c.epochs > 0, "--epochs must be positive");
+  require(c.batch_size > 0, "--batch-size must be positive");
+  require(c.lr > 0 && std::isfinite(c.lr), "--lr must be positive");
+  require(c.momentum >= 0 && c.momentum < 1, "--momentum must be in [0, 1)");
+  require(c.wd >= 0 && std::isfinite(c.wd), "--wd must not be negative");
+  require(c.val_fraction > 0 && c.val_fraction < 1, "--val-fraction must be in (0, 1)");
+  require(c.max_iterations > 0, "--max-iterations must be positive");
+  require(c.workers >= 0, "--workers must not be negative");
+  require(c.print_freq >= 0, "--print-freq must not be negative");
+  require(c.dist_timeout > 0, "--dist-timeout must be positive");
+  require(c.precision == "auto" || c.precision == "bf16" || c.precision == "fp16" || c.precision == "fp32",
+          "--precision " + c.precision + ": expected auto, bf16, fp16 or fp32");
+}
+
+LinearProbeResult run_linear_probe(const LinearProbeConfig& config,
+                                   const std::function<void(const std::string&)>& print) {
+  validate(config);
+  const auto out = print ? print : [](const std::string& line) { std::cout << line << std::endl; };
+  EvaluationModel loaded = load_evaluation_model(config.pretrained, config.model);
+  const DatasetPtr train = open_catalog_dataset(config.catalog, config.dataset, /*train=*/true);
+  const DatasetPtr test = open_catalog_dataset(config.catalog, config.dataset, /*train=*/false);
+  return config.fast ? run_fast(config, loaded, train, test, out) : run_sgd(config, loaded, train, test, out);
+}
+
+std::string to_json(const LinearProbeConfig& c, const LinearProbeResult& r) {
+  nlohmann::ordered_json settings = {{"pretrained", c.pretrained}, {"dataset", c.dataset}, {"catalog", c.catalog},
+                                     {"fast", c.fast}, {"seed", c.seed}};
+  if (c.fast) {
+    settings["val-fraction"] = c.val_fraction;
+    settings["max-iterations"] = c.max_iterations;
+  } else {
+    settings["lr"] = c.lr;
+    settings["wd"] = c.wd;
+    settings["momentum"] = c.momentum;
+    settings["epochs"] = c.epochs;
+    settings["batch-size"] = c.batch_size;
+  }
+  nlohmann::ordered_json j = {{"config", settings},     {"mode", r.mode},
+                              {"model", r.description}, {"classes", r.classes},
+                              {"train_samples", r.train_samples}, {"test_samples", r.test_samples},
+                              {"acc1", r.acc1},         {"acc5", r.acc5},
+                              {"best_acc1", r.best_acc1}};
+  if (r.mode == "sgd") {
+    j["best_epoch"] = r.best_epoch;
+    nlohmann::ordered_json history = nlohmann::ordered_json::array();
+    for (const LinearProbeEpoch& e : r.history) {
+      history.push_back({{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.loss}, {"acc1", e.acc1}, {"acc5", e.acc5}});
+    }
+    j["history"] = history;
+  } else if (r.mode == "logistic_regression") {
+    j["c"] = r.sweep.best_c;
+    nlohmann::ordered_json sweep = nlohmann::ordered_json::array();
+    for (size_t i = 0; i < r.sweep.cs.size(); ++i) {
+      sweep.push_back({{"c", r.sweep.cs[i]}, {"held_out_acc1", r.sweep.validation_accuracies[i]}});
+    }
+    j["sweep"] = sweep;
+    j["features_from_cache"] = r.features_from_cache;
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace slipstream
