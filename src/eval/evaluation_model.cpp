@@ -10,21 +10,27 @@
 
 namespace slipstream {
 
-EvaluationModel load_evaluation_model(const std::string& path, const std::string& model) {
+std::string weights_file(const std::string& path, const std::string& flag) {
   namespace fs = std::filesystem;
-  if (!fs::exists(path)) throw ConfigError("--resume " + path + ": no such file or folder");
-  const std::string weights = fs::is_directory(path) ? (fs::path(path) / "model.safetensors").string() : path;
+  if (!fs::exists(path)) throw ConfigError(flag + " " + path + ": no such file or folder");
+  return fs::is_directory(path) ? (fs::path(path) / "model.safetensors").string() : path;
+}
+
+ModelConfig recorded_model_config(const std::string& weights, const std::string& model) {
+  if (!model.empty()) return resolve_model_config(model);
   const SafetensorsFile header = read_safetensors_header(weights);
-  ModelConfig config;
-  if (!model.empty()) {
-    config = resolve_model_config(model);
-  } else if (header.metadata.count("model_config")) {
-    config = model_config_from_json(header.metadata.at("model_config"), weights + " (model_config)");
-  } else if (header.metadata.count("model") && !header.metadata.at("model").empty()) {
-    config = resolve_model_config(header.metadata.at("model"));
-  } else {
-    throw ConfigError(weights + ": the weights do not record their model; pass --model NAME or a model JSON");
+  if (header.metadata.count("model_config")) {
+    return model_config_from_json(header.metadata.at("model_config"), weights + " (model_config)");
   }
+  if (header.metadata.count("model") && !header.metadata.at("model").empty()) {
+    return resolve_model_config(header.metadata.at("model"));
+  }
+  throw ConfigError(weights + ": the weights do not record their model; pass --model NAME or a model JSON");
+}
+
+EvaluationModel load_evaluation_model(const std::string& path, const std::string& model) {
+  const std::string weights = weights_file(path, "--resume");
+  const ModelConfig config = recorded_model_config(weights, model);
   EvaluationModel loaded;
   loaded.model = create_model(config);
   load_weights(*loaded.model, weights, /*strict=*/true);

@@ -15,6 +15,13 @@ struct EvaluationModel {
   std::string description;   // "SLIP_VITB16 from runs/x/checkpoints/epoch_0025_step_0000000/model.safetensors"
 };
 
+// The weights file a path names: a checkpoint folder's (or link's) model.safetensors, or the file
+// itself. ConfigError naming `flag` when there is nothing at the path.
+std::string weights_file(const std::string& path, const std::string& flag);
+// The model config of a weights file: `model` (a name or JSON) when given, else the one the weights
+// record. ConfigError when neither says.
+ModelConfig recorded_model_config(const std::string& weights_file, const std::string& model);
+
 // Throws ConfigError when the architecture cannot be told, StateDictError when the weights do not fit.
 EvaluationModel load_evaluation_model(const std::string& path, const std::string& model = "");
 

@@ -1,0 +1,383 @@
+#include "slipstream/eval/finetune.h"
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "slipstream/core/atomic_file.h"
+#include "slipstream/core/error.h"
+#include "slipstream/data/datasets/open_dataset.h"
+#include "slipstream/data/loader.h"
+#include "slipstream/dist/environment.h"
+#include "slipstream/dist/gradient_sync.h"
+#include "slipstream/dist/process_group.h"
+#include "slipstream/eval/embeddings.h"
+#include "slipstream/eval/evaluation_model.h"
+#include "slipstream/models/image_classifier.h"
+#include "slipstream/models/registry.h"
+#include "slipstream/train/autocast.h"
+#include "slipstream/train/checkpoint.h"
+#include "slipstream/train/grad_scaler.h"
+#include "slipstream/train/layer_decay.h"
+#include "slipstream/train/lr_schedule.h"
+#include "slipstream/train/mixup.h"
+
+namespace slipstream {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw ConfigError(message);
+}
+
+template <typename... Values>
+std::string format(const char* pattern, Values... values) {
+  char text[256];
+  std::snprintf(text, sizeof(text), pattern, values...);
+  return text;
+}
+
+// The RNG stream of a batch's mixup draw: one per (epoch, step, rank), so a resumed run draws the same.
+constexpr uint64_t kMixupStream = 1000;
+
+struct Evaluation {
+  double loss = 0.0, acc1 = 0.0, acc5 = 0.0;
+  int64_t samples = 0;
+};
+
+// Cross-entropy, top-1 and top-5 over the test split (each rank its part, sums over ranks).
+Evaluation evaluate(ImageClassifierImpl& model, const DatasetPtr& test, const at::Device& device,
+                    std::optional<at::ScalarType> dtype, int64_t batch_size, int workers,
+                    const std::shared_ptr<ProcessGroup>& group) {
+  EvaluationMode evaluation(model);
+  at::NoGradGuard no_grad;
+  const auto loader = make_evaluation_loader(test, ViewRecipe::kEvalLinear, model.config().image_size, batch_size,
+                                             workers, group);
+  double sums[4] = {0.0, 0.0, 0.0, 0.0};  // loss, top-1 hits, top-5 hits, samples
+  while (std::optional<Batch> batch = loader->next()) {
+    at::Tensor logits;
+    {
+      AutocastScope autocast(device.type(), dtype);
+      logits = model.forward(batch->views[0].to(device)).to(at::kFloat);  // [B, classes]
+    }
+    const at::Tensor labels = batch->labels.to(device);
+    const int64_t k = std::min<int64_t>(5, logits.size(1));
+    const at::Tensor hits = std::get<1>(logits.topk(k, 1)).eq(labels.unsqueeze(1));  // [B, k]
+    sums[0] += at::cross_entropy_loss(logits, labels).item<double>() * static_cast<double>(batch->size());
+    sums[1] += hits.narrow(1, 0, 1).sum().item<double>();
+    sums[2] += hits.any(1).sum().item<double>();
+    sums[3] += static_cast<double>(batch->size());
+  }
+  if (group) {
+    std::vector<at::Tensor> summed = {at::tensor(std::vector<double>(sums, sums + 4), at::kDouble).to(device)};
+    group->all_reduce_sum(summed);
+    const at::Tensor host = summed[0].cpu();
+    for (int i = 0; i < 4; ++i) sums[i] = host[i].item<double>();
+  }
+  Evaluation out;
+  out.samples = static_cast<int64_t>(sums[3]);
+  if (sums[3] > 0) {
+    out.loss = sums[0] / sums[3];
+    out.acc1 = 100.0 * sums[1] / sums[3];
+    out.acc5 = 100.0 * sums[2] / sums[3];
+  }
+  return out;
+}
+
+}  // namespace
+
+void validate(const FinetuneConfig& c) {
+  require(!c.finetune.empty() || !c.model.empty(), "--finetune: pre-trained weights are required (or --model to train from scratch)");
+  require(fs::is_regular_file(c.catalog), "--catalog " + c.catalog + ": no such file");
+  require(!c.dataset.empty(), "--dataset: a catalog entry is required");
+  require(c.nb_classes >= 0, "--nb-classes must not be negative");
+  require(c.drop_path >= 0 && c.drop_path < 1, "--drop-path must be in [0, 1)");
+  require(c.reprob >= 0 && c.reprob <= 1, "--reprob must be in [0, 1]");
+  require(c.remode == "pixel" || c.remode == "rand" || c.remode == "const", "--remode " + c.remode + ": expected pixel, rand or const");
+  require(c.mixup >= 0 && c.cutmix >= 0, "--mixup and --cutmix must not be negative");
+  require(c.mixup_prob >= 0 && c.mixup_prob <= 1, "--mixup-prob must be in [0, 1]");
+  require(c.mixup_switch_prob >= 0 && c.mixup_switch_prob <= 1, "--mixup-switch-prob must be in [0, 1]");
+  require(c.smoothing >= 0 && c.smoothing < 1, "--smoothing must be in [0, 1)");
+  require(c.epochs > 0, "--epochs must be positive");
+  require(c.warmup_epochs >= 0 && c.warmup_epochs < c.epochs, "--warmup-epochs must be in [0, --epochs)");
+  require(c.batch_size > 0, "--batch-size must be positive");
+  require(c.update_freq > 0, "--update-freq must be positive");
+  require(c.lr > 0 && std::isfinite(c.lr), "--lr must be positive");
+  require(c.min_lr >= 0 && c.min_lr <= c.lr, "--min-lr must be in [0, --lr]");
+  require(c.weight_decay >= 0, "--weight-decay must not be negative");
+  require(c.layer_decay > 0 && c.layer_decay <= 1, "--layer-decay must be in (0, 1]");
+  require(c.opt_betas[0] >= 0 && c.opt_betas[0] < 1 && c.opt_betas[1] >= 0 && c.opt_betas[1] < 1,
+          "--opt-betas must be in [0, 1)");
+  require(c.opt_eps > 0, "--opt-eps must be positive");
+  require(c.precision == "auto" || c.precision == "bf16" || c.precision == "fp16" || c.precision == "fp32",
+          "--precision " + c.precision + ": expected auto, bf16, fp16 or fp32");
+  require(!c.output_dir.empty(), "--output-dir must not be empty");
+  require(c.keep_checkpoints > 0, "--keep-checkpoints must be positive");
+  require(c.workers >= 0, "--workers must not be negative");
+  require(c.print_freq >= 0, "--print-freq must not be negative");
+  require(c.dist_timeout > 0, "--dist-timeout must be positive");
+  if (c.mixup > 0 || c.cutmix > 0) require(c.batch_size % 2 == 0, "--batch-size must be even with --mixup/--cutmix");
+}
+
+std::string to_json(const FinetuneConfig& c) {
+  const nlohmann::ordered_json j = {
+      {"finetune", c.finetune}, {"model-prefix", c.model_prefix}, {"model", c.model},
+      {"drop-path", c.drop_path}, {"catalog", c.catalog}, {"dataset", c.dataset},
+      {"nb-classes", c.nb_classes}, {"aa", c.aa}, {"reprob", c.reprob}, {"remode", c.remode},
+      {"mixup", c.mixup}, {"cutmix", c.cutmix}, {"mixup-prob", c.mixup_prob},
+      {"mixup-switch-prob", c.mixup_switch_prob}, {"smoothing", c.smoothing}, {"epochs", c.epochs},
+      {"warmup-epochs", c.warmup_epochs}, {"batch-size", c.batch_size}, {"update-freq", c.update_freq},
+      {"lr", c.lr}, {"min-lr", c.min_lr}, {"weight-decay", c.weight_decay}, {"layer-decay", c.layer_decay},
+      {"opt-betas", c.opt_betas}, {"opt-eps", c.opt_eps}, {"precision", c.precision},
+      {"output-dir", c.output_dir}, {"keep-checkpoints", c.keep_checkpoints}, {"workers", c.workers},
+      {"seed", c.seed}, {"device", c.device}, {"print-freq", c.print_freq}, {"dist-timeout", c.dist_timeout}};
+  return j.dump(2);
+}
+
+FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks) {
+  validate(config);
+  const DistributedEnvironment environment = detect_distributed_environment(current_environment());
+  const bool main_process = environment.rank == 0;
+  const auto print = [&](const std::string& line) {
+    if (!main_process) return;
+    if (hooks.print) {
+      hooks.print(line);
+    } else {
+      std::cout << line << std::endl;
+    }
+  };
+  const at::Device device = select_device(config.device, environment.local_rank);
+  std::shared_ptr<ProcessGroup> group;
+  if (environment.distributed()) {
+    group = ProcessGroup::connect(environment, device, std::chrono::seconds(config.dist_timeout));
+  }
+  const int64_t world = group ? group->world_size() : 1;
+  const std::string precision = resolve_precision(config.precision, device, "--precision");
+  const std::optional<at::ScalarType> dtype = autocast_dtype(precision);
+
+  // The model: the pre-training model's image tower (its recorded config, drop path set) and a head.
+  const std::string weights = config.finetune.empty() ? "" : weights_file(config.finetune, "--finetune");
+  const ModelConfig model_config =
+      weights.empty() ? resolve_model_config(config.model) : recorded_model_config(weights, config.model);
+  VisionConfig vision = model_config.vision;
+  vision.drop_path = config.drop_path;
+  const DatasetPtr train = open_catalog_dataset(config.catalog, config.dataset, /*train=*/true);
+  const DatasetPtr test = open_catalog_dataset(config.catalog, config.dataset, /*train=*/false);
+  int64_t classes = config.nb_classes;
+  if (classes == 0) {
+    classes = static_cast<int64_t>(train->class_names().size());
+    require(classes > 0, "--dataset " + config.dataset + ": " + train->description() +
+                             " does not list its classes; pass --nb-classes");
+  }
+  at::manual_seed(static_cast<uint64_t>(config.seed));
+  ImageClassifier model(vision, classes);
+  if (!weights.empty()) {
+    load_image_tower(*model, weights, config.model_prefix);
+    print("=> image tower of " + model_config.name + " loaded from " + weights);
+  }
+  model->to(device);
+  if (group) {  // every rank starts from rank 0's weights
+    std::vector<at::Tensor> tensors;
+    for (const at::Tensor& t : model->parameters()) tensors.push_back(t.data());
+    for (const at::Tensor& t : model->buffers()) tensors.push_back(t);
+    group->broadcast(tensors, 0);
+  }
+  at::manual_seed(static_cast<uint64_t>(config.seed) + static_cast<uint64_t>(environment.rank));  // drop path per rank
+
+  AdamWOptions adamw_options;
+  adamw_options.lr = config.lr;
+  adamw_options.beta1 = config.opt_betas[0];
+  adamw_options.beta2 = config.opt_betas[1];
+  adamw_options.eps = config.opt_eps;
+  AdamW optimizer(layer_decay_parameter_groups(*model, config.weight_decay, config.layer_decay, vision.depth),
+                  adamw_options);
+  std::unique_ptr<GradientSynchronizer> synchronizer;
+  if (group) {
+    std::vector<at::Tensor> trained;
+    for (const at::Tensor& parameter : model->parameters()) trained.push_back(parameter);
+    synchronizer = std::make_unique<GradientSynchronizer>(group, trained);
+  }
+  GradScalerOptions scaler_options;
+  scaler_options.enabled = precision == "fp16";
+  GradScaler scaler(scaler_options);
+
+  // Data: BEiT's training views, batches of a fixed size.
+  PipelineOptions pipeline;
+  pipeline.views = {ViewRecipe::kFinetune};
+  pipeline.image_size = vision.image_size;
+  pipeline.finetune.auto_augment = config.aa == "none" ? "" : config.aa;
+  pipeline.finetune.random_erasing = config.reprob;
+  pipeline.finetune.random_erasing_mode = config.remode;
+  LoaderOptions loader_options;
+  loader_options.batch_size = config.batch_size;
+  loader_options.workers = static_cast<int>(config.workers);
+  loader_options.seed = static_cast<uint64_t>(config.seed);
+  loader_options.rank = environment.rank;
+  loader_options.world_size = world;
+  Loader loader(train, std::make_shared<const SamplePipeline>(pipeline), loader_options);
+  const int64_t batches_per_epoch = loader.steps_per_epoch();
+  const int64_t steps_per_epoch = batches_per_epoch / config.update_freq;
+  require(steps_per_epoch > 0, "--batch-size " + std::to_string(config.batch_size) + " x --update-freq " +
+                                   std::to_string(config.update_freq) + " x " + std::to_string(world) +
+                                   " processes is more than the " + std::to_string(train->size()) +
+                                   " training images of " + config.dataset);
+  const std::vector<double> schedule =
+      cosine_schedule(config.lr, config.min_lr, config.epochs, steps_per_epoch, config.warmup_epochs, 0.0);
+  MixupOptions mixup;
+  mixup.mixup_alpha = config.mixup;
+  mixup.cutmix_alpha = config.cutmix;
+  mixup.prob = config.mixup_prob;
+  mixup.switch_prob = config.mixup_switch_prob;
+  mixup.label_smoothing = config.smoothing;
+
+  // Resume from the output folder's last checkpoint.
+  const std::string config_json = to_json(config);
+  if (main_process) fs::create_directories(config.output_dir);
+  if (group) group->barrier();
+  int64_t epoch = 0, batch = 0;
+  FinetuneResult result;
+  result.best_acc1 = -1.0;  // below any accuracy: the first evaluation makes a checkpoint_best
+  if (std::optional<std::string> last = latest_checkpoint(config.output_dir)) {
+    TrainingState state = read_checkpoint(*last, *model);
+    optimizer.load_state(state.optimizer);
+    scaler.load_state(state.scaler);
+    restore_rng_states(state.rng);
+    epoch = state.epoch;
+    batch = state.batch;
+    result.best_acc1 = state.best_acc1;
+    result.last_checkpoint = *last;
+    require(batch % config.update_freq == 0 && batch <= batches_per_epoch,
+            *last + ": its step " + std::to_string(batch) + " does not fit --update-freq and --batch-size; resume "
+                                                              "with the settings it was written with");
+    print("=> resumed from " + *last + " (epoch " + std::to_string(epoch) + ", step " + std::to_string(batch) + ")");
+  }
+  const int workers = static_cast<int>(config.workers);
+  if (config.eval) {
+    const Evaluation e = evaluate(*model, test, device, dtype, config.batch_size, workers, group);
+    print(format("* Acc@1 %.3f Acc@5 %.3f loss %.3f on %lld test images", e.acc1, e.acc5, e.loss,
+                 static_cast<long long>(e.samples)));
+    result.acc1 = e.acc1;
+    result.acc5 = e.acc5;
+    result.best_acc1 = std::max(result.best_acc1, e.acc1);
+    result.completed = true;
+    return result;
+  }
+  if (main_process) write_file_atomically((fs::path(config.output_dir) / "config.json").string(), config_json + "\n");
+  int64_t parameters = 0;
+  for (const at::Tensor& p : model->parameters()) parameters += p.numel();
+  print("=> finetuning " + model_config.name + "'s image tower (" + std::to_string(parameters) + " parameters, " +
+        std::to_string(classes) + " classes) on " + config.dataset + ": " + std::to_string(train->size()) +
+        " training, " + std::to_string(test->size()) + " test images; " + device.str() + " x " +
+        std::to_string(world) + ", " + precision + ", " + std::to_string(steps_per_epoch) +
+        " optimizer steps per epoch of " + std::to_string(config.batch_size * world) + " x " +
+        std::to_string(config.update_freq));
+
+  const auto save = [&](int64_t at_epoch, int64_t at_batch, bool is_best) {
+    TrainingState state;
+    state.epoch = at_epoch;
+    state.batch = at_batch;
+    state.best_acc1 = result.best_acc1;
+    state.optimizer = optimizer.state();
+    state.scaler = scaler.state();
+    state.rng = capture_rng_states();
+    state.config_json = config_json;
+    state.model_config_json = to_json(model_config);  // the tower's shape, so --finetune can read these weights
+    if (main_process) {
+      result.last_checkpoint = write_checkpoint(config.output_dir, *model, state, is_best, config.keep_checkpoints);
+    }
+    if (group) group->barrier();
+  };
+
+  bool stopping = false;  // a stop came at an epoch's last step: evaluate, save, then return
+  for (; epoch < config.epochs; ++epoch, batch = 0) {
+    const Clock::time_point started = Clock::now();
+    model->train();
+    loader.start_epoch(epoch, batch);
+    double loss_sum = 0.0, last_lr = 0.0;
+    int64_t loss_count = 0;
+    for (; batch < batches_per_epoch; ++batch) {
+      std::optional<Batch> next = loader.next();
+      if (!next) throw TrainingError("the loader ended epoch " + std::to_string(epoch) + " early, at step " + std::to_string(batch));
+      const int64_t global_step = epoch * steps_per_epoch + batch / config.update_freq;
+      last_lr = schedule[static_cast<size_t>(global_step)];
+      optimizer.set_lr(last_lr);
+      const bool last_micro_batch = (batch + 1) % config.update_freq == 0;
+
+      std::mt19937_64 rng = sample_rng(static_cast<uint64_t>(config.seed), static_cast<uint64_t>(epoch),
+                                       static_cast<uint64_t>(batch), kMixupStream + static_cast<uint64_t>(environment.rank));
+      const at::Tensor images = next->views[0].to(device, /*non_blocking=*/true);  // [B, 3, S, S]
+      const MixDraw draw = sample_mix(mixup, images.size(2), images.size(3), rng);
+      const MixedBatch mixed = mix_batch(images, next->labels.to(device), draw, classes, config.smoothing);
+      at::Tensor loss;
+      {
+        AutocastScope autocast(device.type(), dtype);
+        loss = soft_target_cross_entropy(model->forward(mixed.images).to(at::kFloat), mixed.targets);
+      }
+      const double value = loss.item<double>();
+      if (!std::isfinite(value)) {
+        throw TrainingError("non-finite loss (" + std::to_string(value) + ") at epoch " + std::to_string(epoch) +
+                            " step " + std::to_string(batch) + "; the last checkpoint is the last good state");
+      }
+      if (synchronizer) synchronizer->set_enabled(last_micro_batch);
+      scaler.scale(loss / static_cast<double>(config.update_freq)).backward();
+      loss_sum += value;
+      ++loss_count;
+      if (!last_micro_batch) continue;
+      if (synchronizer) synchronizer->finish();
+      scaler.step(optimizer);
+      optimizer.zero_grad();
+      if (hooks.on_step) hooks.on_step(global_step, last_lr, value);
+      if (config.print_freq > 0 && (batch + 1) % config.print_freq == 0) {
+        print(format("Epoch: [%lld] [%lld/%lld] lr %.6f loss %.4f", static_cast<long long>(epoch),
+                     static_cast<long long>(batch + 1), static_cast<long long>(batches_per_epoch), last_lr, value));
+      }
+      bool stop = hooks.stop_requested && hooks.stop_requested->load();  // SIGTERM / SIGUSR1
+      if (group) {  // a stop any rank was asked for is every rank's
+        std::vector<at::Tensor> flag = {at::full({1}, stop ? 1.0 : 0.0, at::TensorOptions(at::kFloat).device(device))};
+        group->all_reduce_max(flag);
+        stop = flag[0].item<float>() > 0.0f;
+      }
+      if (stop && batch + 1 < batches_per_epoch) {
+        save(epoch, batch + 1, /*is_best=*/false);
+        print("=> stopped at epoch " + std::to_string(epoch) + " step " + std::to_string(batch + 1) + "; saved " +
+              result.last_checkpoint);
+        return result;
+      }
+      stopping = stop;
+    }
+    const Evaluation e = evaluate(*model, test, device, dtype, config.batch_size, workers, group);
+    const double train_loss = loss_count > 0 ? loss_sum / static_cast<double>(loss_count) : 0.0;
+    const bool is_best = e.acc1 > result.best_acc1;
+    result.best_acc1 = std::max(result.best_acc1, e.acc1);
+    result.acc1 = e.acc1;
+    result.acc5 = e.acc5;
+    result.history.push_back({epoch, last_lr, train_loss, e.loss, e.acc1, e.acc5});
+    save(epoch + 1, 0, is_best);
+    if (main_process) {
+      const nlohmann::ordered_json line = {{"train_lr", last_lr}, {"train_loss", train_loss}, {"test_loss", e.loss},
+                                           {"test_acc1", e.acc1},  {"test_acc5", e.acc5},      {"epoch", epoch},
+                                           {"n_parameters", parameters}};
+      std::ofstream((fs::path(config.output_dir) / "log.txt").string(), std::ios::app) << line.dump() << "\n";
+    }
+    print(format("* epoch %lld/%lld train loss %.4f test Acc@1 %.3f Acc@5 %.3f loss %.4f (max %.2f%%, %.1f s)",
+                 static_cast<long long>(epoch), static_cast<long long>(config.epochs), train_loss, e.acc1, e.acc5,
+                 e.loss, result.best_acc1, std::chrono::duration<double>(Clock::now() - started).count()));
+    if (stopping && epoch + 1 < config.epochs) {
+      print("=> stopped after epoch " + std::to_string(epoch) + "; saved " + result.last_checkpoint);
+      return result;
+    }
+  }
+  result.completed = true;
+  return result;
+}
+
+}  // namespace slipstream
