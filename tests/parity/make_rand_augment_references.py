@@ -7,7 +7,7 @@ at magnitudes 0, 3.7, 9 and 10, both signs for the signed ops (timm's _randomly_
 a fixed choice), with the hparams of timm's create_transform for SLIP's finetuning (fill = ImageNet
 mean * 255 = (124, 116, 104), BICUBIC). Every op of _RAND_TRANSFORMS and _RAND_INCREASING_TRANSFORMS
 is covered, except Posterize at magnitude 0 and PosterizeIncreasing at 10
-(0 bits, which Pillow >= 10 rejects). Further:
+(0 bits, which Pillow 13 rejects). Further:
 Image.rotate at angles with Pillow's fast paths and without, a bilinear affine transform, and
 img.crop(box).resize(size, BICUBIC) down- and upscales.
 
@@ -101,7 +101,7 @@ def main() -> None:
                 for negate in ([False, True] if is_signed(name) else [False]):
                     level = level_args(name, m, negate)
                     if name.startswith("Posterize") and level[0] == 0:
-                        continue  # ImageOps.posterize(img, 0) raises in Pillow >= 10
+                        continue  # ImageOps.posterize(img, 0) raises in Pillow 13
                     out = aa.NAME_TO_OP[name](image, *level, fillcolor=FILL, resample=Image.BICUBIC)
                     tensors[f"ra|{key}|{name}|{m!r}|{int(negate)}"] = as_tensor(out)
         for degrees in ROTATIONS:

@@ -13,8 +13,9 @@ namespace slipstream {
 Image invert(const Image& image);
 
 // ImageOps.posterize(img, bits): v & ~(2^(8 - bits) - 1), bits in [0, 8] (ConfigError otherwise).
-// Pillow >= 10 rejects bits 0 (timm's PosterizeIncreasing asks for it at magnitude 10); here 0
-// keeps no bit (a black image), which is what the mask gave before Pillow checked the range.
+// Recent Pillow (13, the parity reference) rejects bits 0, which timm's PosterizeIncreasing asks for
+// at magnitude 10 (and Posterize at 0): timm then raises. Here 0 keeps no bit (a black image), what
+// the mask gave before Pillow checked the range.
 Image posterize(const Image& image, int bits);
 
 // ImageOps.solarize(img, threshold): v < threshold ? v : 255 - v (threshold 256: unchanged).
