@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
   std::string preview_views = "clip,simclr,simclr", preview_output = "preview.png";
   int64_t preview_count = 8, preview_first = 0;
   slipstream::PreviewOptions preview_options;
-  preview_command->add_option("--views", preview_views, "View recipes, comma separated (clip, simclr, mocov2, eval-zeroshot, eval-linear, linear-train)")
+  preview_command->add_option("--views", preview_views, "View recipes, comma separated (clip, simclr, mocov2, eval-zeroshot, eval-linear, linear-train, finetune)")
       ->capture_default_str();
   preview_command->add_option("--count", preview_count, "Samples to show")->capture_default_str();
   preview_command->add_option("--first", preview_first, "First sample index")->capture_default_str();

@@ -427,6 +427,50 @@ Image adjust_hue(const Image& image, double hue_factor) {
   return out;
 }
 
+Image adjust_sharpness(const Image& image, double factor) {
+  check_image(image, "adjust_sharpness");
+  check_factor(factor, "adjust_sharpness");
+  const float alpha = static_cast<float>(factor);
+  if (alpha == 1.0f) return image.clone();
+  const int64_t height = image.size(0), width = image.size(1);
+  const uint8_t* in = image.data_ptr<uint8_t>();
+  // img.filter(ImageFilter.SMOOTH): ImagingFilter3x3 with the float kernel {1 1 1, 1 5 1, 1 1 1} / 13.0f,
+  // offset 0 + 0.5; border rows and columns copied; an image under 3x3 is copied whole.
+  Image smooth = image.clone();  // [H, W, 3]
+  if (height >= 3 && width >= 3) {
+    const float side = 1.0f / 13.0f, middle = 5.0f / 13.0f;
+    const float offset = 0.0f + 0.5f;
+    const int64_t stride = width * 3;
+    uint8_t* dst = smooth.data_ptr<uint8_t>();
+    auto row3 = [](const uint8_t* row, int64_t i, float k0, float k1, float k2) {  // KERNEL1x3, d = one pixel
+      return static_cast<float>(row[i - 3]) * k0 + static_cast<float>(row[i]) * k1 + static_cast<float>(row[i + 3]) * k2;
+    };
+    for (int64_t y = 1; y < height - 1; ++y) {
+      const uint8_t* above = in + (y - 1) * stride;
+      const uint8_t* here = in + y * stride;
+      const uint8_t* below = in + (y + 1) * stride;
+      for (int64_t i = 3; i < stride - 3; ++i) {
+        float ss = offset;
+        ss += row3(below, i, side, side, side);
+        ss += row3(here, i, side, middle, side);
+        ss += row3(above, i, side, side, side);
+        ss = ss < 0.0f ? 0.0f : ss;
+        ss = ss > 255.0f ? 255.0f : ss;
+        dst[y * stride + i] = static_cast<uint8_t>(ss);
+      }
+    }
+  }
+  // ImageEnhance.Sharpness(img).enhance(factor) = Image.blend(smooth, img, factor)
+  if (alpha == 0.0f) return smooth;
+  const bool interpolate = alpha >= 0.0f && alpha <= 1.0f;
+  Image out = at::empty_like(image);
+  const uint8_t* degenerate = smooth.data_ptr<uint8_t>();
+  uint8_t* dst = out.data_ptr<uint8_t>();
+  const int64_t values = image.numel();
+  for (int64_t i = 0; i < values; ++i) dst[i] = blend_value(degenerate[i], in[i], alpha, interpolate);
+  return out;
+}
+
 Image to_grayscale_rgb(const Image& image) {
   check_image(image, "to_grayscale_rgb");
   Image out = at::empty_like(image);

@@ -15,17 +15,32 @@ namespace {
 
 constexpr int kPrecisionBits = 32 - 8 - 2;  // Pillow's fixed point for 8-bit resampling
 
-// Pillow's precompute_coeffs for the bilinear (triangle) filter, then normalize_coeffs_8bpc.
+// Pillow's filters of Resample.c: bilinear (triangle, support 1) and bicubic (a = -0.5, support 2).
+double bilinear_filter(double x) {
+  x = std::fabs(x);
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+double bicubic_filter(double x) {
+  constexpr double a = -0.5;
+  x = std::fabs(x);
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+
+// Pillow's precompute_coeffs for one of those filters, then normalize_coeffs_8bpc.
 struct Coefficients {
   int64_t kernel_size = 0;
   std::vector<int64_t> bounds;   // [out, 2]: first input index, count
   std::vector<int32_t> weights;  // [out, kernel_size] fixed point
 };
 
-Coefficients precompute_coefficients(int64_t in_size, int64_t out_size) {
+Coefficients precompute_coefficients(int64_t in_size, int64_t out_size, Resampling resampling) {
+  const bool bicubic = resampling == Resampling::kBicubic;
   const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
   const double filter_scale = std::max(scale, 1.0);
-  const double support = 1.0 * filter_scale;  // bilinear support is 1
+  const double support = (bicubic ? 2.0 : 1.0) * filter_scale;
   Coefficients c;
   c.kernel_size = static_cast<int64_t>(std::ceil(support)) * 2 + 1;
   c.bounds.resize(static_cast<size_t>(out_size) * 2);
@@ -41,9 +56,8 @@ Coefficients precompute_coefficients(int64_t in_size, int64_t out_size) {
     const int64_t count = last - first;
     double total = 0.0;
     for (int64_t x = 0; x < count; ++x) {
-      double t = (static_cast<double>(x + first) - center + 0.5) * inverse;
-      t = std::fabs(t);
-      k[x] = t < 1.0 ? 1.0 - t : 0.0;
+      const double t = (static_cast<double>(x + first) - center + 0.5) * inverse;
+      k[x] = bicubic ? bicubic_filter(t) : bilinear_filter(t);
       total += k[x];
     }
     for (int64_t x = 0; x < count; ++x) {
@@ -109,7 +123,8 @@ __attribute__((target("avx2"))) void resample_row_avx2(const uint8_t* row, const
 void resample_horizontal(const uint8_t* in, int64_t in_stride, int64_t row_begin, int64_t rows,
                          const Coefficients& c, int64_t out_width, uint8_t* out, const uint8_t* in_end) {
   const int64_t last = out_width - 1;
-  const int64_t row_extent = (c.bounds[last * 2] + c.bounds[last * 2 + 1]) * 3;  // bytes a row reads
+  // Bytes a row reads: both filters give bounds that never move left, so the last output pixel reads furthest.
+  const int64_t row_extent = (c.bounds[last * 2] + c.bounds[last * 2 + 1]) * 3;
   for (int64_t y = 0; y < rows; ++y) {
     const uint8_t* row = in + (row_begin + y) * in_stride;
     uint8_t* target = out + y * out_width * 3;
@@ -182,7 +197,8 @@ CropBox sample_resized_crop(int64_t height, int64_t width, std::pair<double, dou
   return {(height - h) / 2, (width - w) / 2, h, w};
 }
 
-Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, int64_t out_width) {
+Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, int64_t out_width,
+                   Resampling resampling) {
   check_image(image, "resized_crop");
   check_box(image, box);
   if (out_height <= 0 || out_width <= 0) throw ShapeError("resized_crop: output size must be positive");
@@ -199,17 +215,17 @@ Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, i
     return out;
   }
   if (!horizontal) {
-    resample_vertical(origin, stride, out_width, precompute_coefficients(box.height, out_height), out_height,
+    resample_vertical(origin, stride, out_width, precompute_coefficients(box.height, out_height, resampling), out_height,
                       out.data_ptr<uint8_t>());
     return out;
   }
-  const Coefficients columns = precompute_coefficients(box.width, out_width);
+  const Coefficients columns = precompute_coefficients(box.width, out_width, resampling);
   if (!vertical) {
     resample_horizontal(origin, stride, 0, out_height, columns, out_width, out.data_ptr<uint8_t>(), image_end);
     return out;
   }
   // Pillow resizes only the rows the vertical pass reads, horizontally first.
-  Coefficients rows = precompute_coefficients(box.height, out_height);
+  Coefficients rows = precompute_coefficients(box.height, out_height, resampling);
   const int64_t first_row = rows.bounds[0];
   const int64_t last_row = rows.bounds[(out_height - 1) * 2] + rows.bounds[(out_height - 1) * 2 + 1];
   for (int64_t y = 0; y < out_height; ++y) rows.bounds[y * 2] -= first_row;
@@ -219,9 +235,9 @@ Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, i
   return out;
 }
 
-Image resize(const Image& image, int64_t out_height, int64_t out_width) {
+Image resize(const Image& image, int64_t out_height, int64_t out_width, Resampling resampling) {
   check_image(image, "resize");
-  return resized_crop(image, {0, 0, image.size(0), image.size(1)}, out_height, out_width);
+  return resized_crop(image, {0, 0, image.size(0), image.size(1)}, out_height, out_width, resampling);
 }
 
 Image resize_short_side(const Image& image, int64_t size) {

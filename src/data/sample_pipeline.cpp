@@ -14,6 +14,16 @@ namespace slipstream {
 SamplePipeline::SamplePipeline(PipelineOptions options) : options_(std::move(options)) {
   if (options_.image_size <= 0) throw ConfigError("image size must be positive");
   if (options_.tokenizer && options_.context_length < 2) throw ConfigError("context length must be at least 2");
+  for (ViewRecipe recipe : options_.views) {
+    if (recipe != ViewRecipe::kFinetune) continue;
+    // the finetune settings fail here rather than at the first sample
+    if (!options_.finetune.auto_augment.empty()) parse_rand_augment(options_.finetune.auto_augment);
+    parse_erasing_mode(options_.finetune.random_erasing_mode);
+    if (!(options_.finetune.random_erasing >= 0.0 && options_.finetune.random_erasing <= 1.0)) {
+      throw ConfigError("random erasing probability must be in [0, 1], got " +
+                        std::to_string(options_.finetune.random_erasing));
+    }
+  }
 }
 
 Image SamplePipeline::decode(const RawSample& sample) const {
@@ -48,7 +58,7 @@ Example SamplePipeline::operator()(const RawSample& sample, uint64_t seed, uint6
     const Image image = decode(sample);
     for (size_t v = 0; v < options_.views.size(); ++v) {
       std::mt19937_64 rng = sample_rng(seed, epoch, static_cast<uint64_t>(index), 1 + v);
-      example.views.push_back(make_view(image, options_.views[v], rng, options_.image_size));  // [3, S, S]
+      example.views.push_back(make_view(image, options_.views[v], rng, options_.image_size, options_.finetune));  // [3, S, S]
     }
   }
   return example;

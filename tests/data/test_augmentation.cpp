@@ -6,6 +6,7 @@
 
 #include "slipstream/core/error.h"
 #include "slipstream/data/augmentation.h"
+#include "slipstream/data/image.h"
 
 namespace slipstream {
 namespace {
@@ -91,12 +92,57 @@ TEST(Augmentation, ViewsHaveTheModelsShapeAndAreReproducible) {
   at::manual_seed(0);
   const Image image = at::randint(0, 256, {180, 260, 3}, at::kByte);
   for (ViewRecipe recipe : {ViewRecipe::kClip, ViewRecipe::kSimclr, ViewRecipe::kMocoV2, ViewRecipe::kEvalZeroShot,
-                            ViewRecipe::kEvalLinear, ViewRecipe::kLinearTrain}) {
+                            ViewRecipe::kEvalLinear, ViewRecipe::kLinearTrain, ViewRecipe::kFinetune}) {
     std::mt19937_64 first = sample_rng(7, 0, 42, 1), second = sample_rng(7, 0, 42, 1);
     const at::Tensor a = make_view(image, recipe, first);
     EXPECT_EQ(a.sizes(), (std::vector<int64_t>{3, 224, 224})) << view_recipe_name(recipe);
     EXPECT_TRUE(at::equal(a, make_view(image, recipe, second))) << view_recipe_name(recipe);
   }
+}
+
+TEST(Augmentation, FinetuneViewIsReproducibleAndSeedDependent) {
+  at::manual_seed(1);
+  const Image image = at::randint(0, 256, {150, 210, 3}, at::kByte);
+  EXPECT_EQ(parse_view_recipe("finetune"), ViewRecipe::kFinetune);
+  EXPECT_EQ(view_recipe_name(ViewRecipe::kFinetune), "finetune");
+  EXPECT_EQ(min_crop_scale(ViewRecipe::kFinetune), 0.08);
+  const int64_t size = 96;
+  auto view = [&](uint64_t index, const FinetuneAugmentation& finetune) {
+    std::mt19937_64 rng = sample_rng(3, 1, index, 1);
+    return make_view(image, ViewRecipe::kFinetune, rng, size, finetune);
+  };
+  const FinetuneAugmentation slip;  // rand-m9-mstd0.5-inc1, erasing 0.25 'pixel'
+  const at::Tensor a = view(5, slip);
+  EXPECT_EQ(a.sizes(), (std::vector<int64_t>{3, size, size}));
+  EXPECT_TRUE(at::equal(a, view(5, slip)));
+  EXPECT_FALSE(at::equal(a, view(6, slip)));
+  // Over many samples every part of the recipe shows up: flips, applied ops, erased boxes.
+  std::mt19937_64 rng(9);
+  int flips = 0, erased = 0, applied = 0;
+  const int draws = 2000;
+  for (int i = 0; i < draws; ++i) {
+    const SampledView v = sample_view(ViewRecipe::kFinetune, 150, 210, rng, slip, size);
+    flips += v.flip;
+    erased += !v.erased.empty();
+    ASSERT_EQ(v.rand_augment.size(), 2u);
+    for (const RandAugmentStep& step : v.rand_augment) applied += step.applied;
+  }
+  EXPECT_NEAR(flips / double(draws), 0.5, 0.05);
+  EXPECT_NEAR(erased / double(draws), 0.25, 0.04);
+  EXPECT_NEAR(applied / double(2 * draws), 0.5, 0.04);
+  // Without RandAugment and erasing, the view is the bicubic crop and flip alone.
+  const FinetuneAugmentation plain{"", 0.0, "pixel"};
+  std::mt19937_64 first = sample_rng(3, 1, 5, 1), second = sample_rng(3, 1, 5, 1);
+  const SampledView drawn = sample_view(ViewRecipe::kFinetune, 150, 210, first, plain, size);
+  EXPECT_TRUE(drawn.rand_augment.empty());
+  EXPECT_TRUE(drawn.erased.empty());
+  Image expected = resized_crop(image, drawn.crop, size, size, Resampling::kBicubic);
+  if (drawn.flip) expected = horizontal_flip(expected);
+  EXPECT_TRUE(at::equal(make_view(image, ViewRecipe::kFinetune, second, size, plain), to_normalized_chw(expected)));
+  // Bad settings name themselves.
+  std::mt19937_64 other(1);
+  EXPECT_THROW(make_view(image, ViewRecipe::kFinetune, other, size, {"rand-x9", 0.25, "pixel"}), ConfigError);
+  EXPECT_THROW(make_view(image, ViewRecipe::kFinetune, other, size, {"", 0.25, "noise"}), ConfigError);
 }
 
 }  // namespace

@@ -8,6 +8,10 @@
 //   eval-linear    Resize(256), CenterCrop(224), ToTensor, Normalize
 //   linear-train   RandomResizedCrop(224, scale (0.08, 1)), RandomHorizontalFlip, ToTensor, Normalize
 //                  (MoCo v3's linear-probe training view)
+//   finetune       BEiT's finetuning train transform as SLIP runs it (timm create_transform, is_training):
+//                  RandomResizedCrop(224, scale (0.08, 1), bicubic), RandomHorizontalFlip, RandAugment
+//                  ("rand-m9-mstd0.5-inc1", ImageNet-mean fill, bicubic), ToTensor, Normalize,
+//                  RandomErasing(p 0.25, 'pixel', count 1); the last three settable (FinetuneAugmentation)
 // A view is sampled (every random draw, from an RNG the caller seeds per sample) and then applied,
 // so a test can replay the same parameters through torchvision.
 #pragma once
@@ -15,17 +19,27 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "slipstream/data/geometric_transforms.h"
 #include "slipstream/data/image.h"
+#include "slipstream/data/rand_augment.h"
+#include "slipstream/data/random_erasing.h"
 
 namespace slipstream {
 
-enum class ViewRecipe { kClip, kSimclr, kMocoV2, kEvalZeroShot, kEvalLinear, kLinearTrain };
+enum class ViewRecipe { kClip, kSimclr, kMocoV2, kEvalZeroShot, kEvalLinear, kLinearTrain, kFinetune };
 ViewRecipe parse_view_recipe(const std::string& name);  // the names above; ConfigError otherwise
 std::string view_recipe_name(ViewRecipe recipe);
 // The smallest share of the image a crop of this recipe covers (for reduced JPEG decoding).
 double min_crop_scale(ViewRecipe recipe);
+
+// The settable parts of the finetune recipe (timm's auto_augment, re_prob and re_mode).
+struct FinetuneAugmentation {
+  std::string auto_augment = "rand-m9-mstd0.5-inc1";  // parse_rand_augment's config; "" = no RandAugment
+  double random_erasing = 0.25;                        // probability; 0 = no RandomErasing
+  std::string random_erasing_mode = "pixel";           // "pixel", "rand" or "const"
+};
 
 // Every parameter one view was drawn with.
 struct SampledView {
@@ -37,12 +51,20 @@ struct SampledView {
   bool blur = false;
   double blur_sigma = 0.0;
   bool flip = false;
+  std::vector<RandAugmentStep> rand_augment;  // finetune: the RandAugment draws
+  std::vector<CropBox> erased;                // finetune: the RandomErasing boxes (on the [size, size] view)
+  uint64_t erasing_seed = 0;                  // finetune: seeds the erased values' generator
 };
 
-SampledView sample_view(ViewRecipe recipe, int64_t height, int64_t width, std::mt19937_64& rng);
+// `finetune` is read by the finetune recipe only (ConfigError for a bad auto_augment or erasing
+// setting); the erasing boxes are drawn for a size x size view.
+SampledView sample_view(ViewRecipe recipe, int64_t height, int64_t width, std::mt19937_64& rng,
+                        const FinetuneAugmentation& finetune = {}, int64_t size = 224);
 // uint8 [H, W, 3] -> float [3, size, size], normalised with ImageNet statistics.
-at::Tensor apply_view(const Image& image, ViewRecipe recipe, const SampledView& view, int64_t size = 224);
-at::Tensor make_view(const Image& image, ViewRecipe recipe, std::mt19937_64& rng, int64_t size = 224);
+at::Tensor apply_view(const Image& image, ViewRecipe recipe, const SampledView& view, int64_t size = 224,
+                      const FinetuneAugmentation& finetune = {});
+at::Tensor make_view(const Image& image, ViewRecipe recipe, std::mt19937_64& rng, int64_t size = 224,
+                     const FinetuneAugmentation& finetune = {});
 
 // The RNG of one sample's view: a hash of (seed, epoch, sample index, stream) so every draw is the
 // same whatever thread or process handles the sample.

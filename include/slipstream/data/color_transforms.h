@@ -26,6 +26,11 @@ Image adjust_saturation(const Image& image, double factor);
 // with wrap-around, then Pillow's HSV->RGB. hue_factor in [-0.5, 0.5] (ConfigError otherwise).
 Image adjust_hue(const Image& image, double hue_factor);
 
+// ImageEnhance.Sharpness(img).enhance(factor) (timm's sharpness op): blend from img.filter(SMOOTH), the
+// 3x3 kernel [[1, 1, 1], [1, 5, 1], [1, 1, 1]] / 13 in Pillow's float arithmetic with the border rows and
+// columns copied unfiltered (an image under 3x3 is its own smooth version).
+Image adjust_sharpness(const Image& image, double factor);
+
 // Pillow's img.convert("L") (ITU-R 601-2, L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16) replicated
 // to 3 channels, as torchvision's RandomGrayscale(num_output_channels=3) does.
 Image to_grayscale_rgb(const Image& image);

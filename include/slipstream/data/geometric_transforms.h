@@ -1,6 +1,6 @@
 // Crops, resizes and flips with torchvision's semantics on PIL images: RandomResizedCrop's
-// parameter sampling, Resize (short side), CenterCrop, and Pillow's antialiased bilinear
-// resampling reproduced in its own fixed-point arithmetic.
+// parameter sampling, Resize (short side), CenterCrop, and Pillow's antialiased bilinear and
+// bicubic resampling (libImaging/Resample.c) reproduced in its own fixed-point arithmetic.
 #pragma once
 #include <cstdint>
 #include <random>
@@ -19,11 +19,17 @@ struct CropBox {
 CropBox sample_resized_crop(int64_t height, int64_t width, std::pair<double, double> scale,
                             std::pair<double, double> ratio, std::mt19937_64& rng);
 
-// Pillow's Image.resize(BILINEAR) (antialiased: the filter widens with the downscale factor) of
-// the `box` region: [H, W, 3] -> [out_height, out_width, 3]. As torchvision's resized_crop, the
-// region is cropped first, so edge pixels outside it are never read.
-Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, int64_t out_width);
-Image resize(const Image& image, int64_t out_height, int64_t out_width);
+// Pillow's resampling filters: BILINEAR (triangle, support 1) and BICUBIC (Keys' cubic, a = -0.5, support 2).
+enum class Resampling { kBilinear, kBicubic };
+
+// Pillow's Image.resize(BILINEAR or BICUBIC) (antialiased: the filter widens with the downscale
+// factor) of the `box` region: [H, W, 3] -> [out_height, out_width, 3]. As torchvision's
+// resized_crop, the region is cropped first (img.crop(box).resize(size)), so edge pixels outside it
+// are never read.
+Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, int64_t out_width,
+                   Resampling resampling = Resampling::kBilinear);
+Image resize(const Image& image, int64_t out_height, int64_t out_width,
+             Resampling resampling = Resampling::kBilinear);
 
 // torchvision Resize(size) with an int: the short side becomes `size`, the long side
 // int(size * long / short).

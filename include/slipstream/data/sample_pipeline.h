@@ -23,6 +23,7 @@ struct PipelineOptions {
   CaptionTokenizer tokenizer;     // empty: captions are not tokenized
   int64_t context_length = 77;
   bool reduced_decode = true;     // JPEGs decoded at 1/2, 1/4 or 1/8 when the smallest crop allows
+  FinetuneAugmentation finetune;  // RandAugment / RandomErasing settings of the finetune views
 };
 
 struct Example {
