@@ -66,7 +66,12 @@ void ProcessGroup::run(const char* what, const std::function<void()>& collective
   }
 }
 
-void ProcessGroup::all_reduce_sum(std::vector<at::Tensor>& tensors) { all_reduce_sum_async(tensors).wait(); }
+void ProcessGroup::all_reduce_sum(std::vector<at::Tensor>& tensors) {
+  for (at::Tensor& tensor : tensors) {  // one collective each: a backend reduces equal shapes only
+    std::vector<at::Tensor> one = {tensor};
+    all_reduce_sum_async(one).wait();
+  }
+}
 
 PendingCollective ProcessGroup::all_reduce_sum_async(std::vector<at::Tensor>& tensors) {
   c10::intrusive_ptr<c10d::Work> work;
@@ -77,7 +82,10 @@ PendingCollective ProcessGroup::all_reduce_sum_async(std::vector<at::Tensor>& te
 void ProcessGroup::all_reduce_max(std::vector<at::Tensor>& tensors) {
   c10d::AllreduceOptions options;
   options.reduceOp = c10d::ReduceOp::MAX;
-  run("all_reduce (max)", [&] { backend_->backend->allreduce(tensors, options)->wait(); });
+  for (at::Tensor& tensor : tensors) {
+    std::vector<at::Tensor> one = {tensor};
+    run("all_reduce (max)", [&] { backend_->backend->allreduce(one, options)->wait(); });
+  }
 }
 
 at::Tensor ProcessGroup::all_gather(const at::Tensor& tensor) {

@@ -193,7 +193,7 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, EvaluationModel& load
       loss.backward();
       if (group) {
         std::vector<at::Tensor> grads = {head->weight.grad(), head->bias.grad()};
-        group->all_reduce_sum(grads);
+        group->all_reduce_sum(grads);  // each in place
         for (at::Tensor& grad : grads) grad.div_(static_cast<double>(world));
       }
       optimizer.step();

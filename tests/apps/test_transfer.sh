@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# linear_probe (and finetune) end to end on a small CLIP model trained for one epoch by slip_pretrain,
+# linear_probe and finetune end to end on a small CLIP model trained for one epoch by slip_pretrain,
 # on an imagefolder catalog entry of separable classes (a colour each, with noise).
 #   linear_probe with SGD: reaches high accuracy, writes the JSON a sweep reads, resumes from its
 #   checkpoints; --fast: its accuracy equals scikit-learn's LogisticRegression on the cached
 #   features within 1 point; bad flags fail with one line and exit 1.
-#   test_transfer.sh LINEAR_PROBE SLIP_PRETRAIN PYTHON BPE
+#   finetune: lowers the loss and reaches high accuracy from the pre-trained tower, writes BEiT's
+#   log.txt, resumes, runs the full recipe (RandAugment, random erasing, mixup/CutMix) from a
+#   config file, evaluates only with --eval, and rejects bad flags with one line.
+#   Both also run as two processes on Gloo through slip_run.
+#   test_transfer.sh LINEAR_PROBE FINETUNE SLIP_PRETRAIN SLIP_RUN PYTHON BPE
 set -euo pipefail
-probe="$1" pretrain="$2" python="$3" bpe="$4"
+probe="$1" tune="$2" pretrain="$3" launcher="$4" python="$5" bpe="$6"
+port=$((20000 + ($$ + 7919) % 20000))
+source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -59,6 +65,12 @@ PY
 grep -q "^resuming from .* at epoch 6$" "$work/resumed.log" || fail "no resume: $(cat "$work/resumed.log")"
 "$python" -c "import json,sys; r=json.load(open(sys.argv[1])); assert [e['epoch'] for e in r['history']]==[6], r" \
   "$work/resumed.json" || fail "resumed history: $(cat "$work/resumed.json")"
+# Two processes: each reads half of every epoch, the head's gradients are averaged.
+out=$("$launcher" --nproc-per-node 2 --master-port $port "$probe" "${common[@]}" --epochs 4 --batch-size 8 --lr 40 \
+  --output "$work/ddp.json")
+grep -q "^\[rank 0\] linear probe of .* 2 process(es), lr 2.5 (40 x 16 / 256)" <<< "$out" || fail "ddp probe: $out"
+"$python" -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['acc1']>=90 and len(r['history'])==4, r" \
+  "$work/ddp.json" || fail "ddp probe result: $(cat "$work/ddp.json")"
 
 # --fast: logistic regression on cached features, equal to scikit-learn's within 1 point.
 "$probe" "${common[@]}" --fast --cache-dir "$work/cache" --output "$work/fast.json" > "$work/fast.log" \
@@ -93,4 +105,67 @@ set +e
 err=$("$probe" "${common[@]}" --dataset pets 2>&1); code=$?
 set -e
 [ "$code" = 1 ] && grep -q "pets" <<< "$err" || fail "unknown dataset: $code $err"
+
+# finetune without the regularisers: the loss falls and the classes are learnt.
+plain=(--finetune "$ckpt" --model-prefix visual. --catalog "$work/dataset_catalog.json" --dataset colours
+       --workers 2 --device cpu --batch-size 8 --lr 5e-3 --warmup-epochs 1 --layer-decay 0.65 --drop-path 0.1
+       --mixup 0 --cutmix 0 --aa none --reprob 0 --smoothing 0 --print-freq 0)
+"$tune" "${plain[@]}" --epochs 5 --output-dir "$work/tune" > "$work/tune.log" || fail "finetune: $(cat "$work/tune.log")"
+grep -q "^=> image tower of SMALL_CLIP loaded from " "$work/tune.log" || fail "tower not loaded: $(cat "$work/tune.log")"
+"$python" - "$work/tune/log.txt" <<'PY' || fail "finetune log.txt: $(cat "$work/tune/log.txt")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert [l["epoch"] for l in lines] == list(range(5)), lines
+assert lines[-1]["train_loss"] < 0.6 * lines[0]["train_loss"], [l["train_loss"] for l in lines]
+assert lines[-1]["test_loss"] < lines[0]["test_loss"], [l["test_loss"] for l in lines]
+assert lines[-1]["test_acc1"] >= 90.0, lines[-1]
+assert set(lines[0]) == {"train_lr", "train_loss", "test_loss", "test_acc1", "test_acc5", "epoch", "n_parameters"}
+PY
+# A rerun with more epochs resumes after epoch 4; --eval scores the last checkpoint as log.txt did.
+"$tune" "${plain[@]}" --epochs 6 --output-dir "$work/tune" > "$work/tune2.log"
+grep -q "^=> resumed from .*epoch_0005_step_0000000 (epoch 5, step 0)" "$work/tune2.log" || fail "no resume: $(cat "$work/tune2.log")"
+[ "$(wc -l < "$work/tune/log.txt")" = 6 ] || fail "log.txt after resume: $(cat "$work/tune/log.txt")"
+evaluated=$("$tune" "${plain[@]}" --epochs 6 --output-dir "$work/tune" --eval)
+"$python" - "$work/tune/log.txt" "$evaluated" <<'PY' || fail "--eval: $evaluated"
+import json, re, sys
+last = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+acc1 = float(re.search(r"\* Acc@1 ([0-9.]+)", sys.argv[2]).group(1))
+assert abs(acc1 - last["test_acc1"]) < 1e-3, (acc1, last)
+PY
+# The full recipe from a config file (RandAugment, random erasing, mixup/CutMix, label smoothing).
+"$tune" --config "$source_dir/configs/finetune/vit_s16.json" --finetune "$ckpt" --catalog "$work/dataset_catalog.json" \
+  --dataset colours --workers 2 --device cpu --batch-size 8 --epochs 2 --warmup-epochs 1 --print-freq 0 \
+  --output-dir "$work/recipe" > "$work/recipe.log" || fail "recipe run: $(cat "$work/recipe.log")"
+"$python" - "$work/recipe/config.json" "$work/recipe/log.txt" <<'PY' || fail "recipe: $(cat "$work/recipe/config.json")"
+import json, math, sys
+c = json.load(open(sys.argv[1]))
+assert c["layer-decay"] == 0.65 and c["drop-path"] == 0.0 and c["aa"] == "rand-m9-mstd0.5-inc1" and c["reprob"] == 0.25
+assert c["mixup"] == 0.8 and c["cutmix"] == 1.0 and c["smoothing"] == 0.1 and c["epochs"] == 2, c
+lines = [json.loads(l) for l in open(sys.argv[2])]
+assert len(lines) == 2 and all(math.isfinite(l["train_loss"]) for l in lines), lines
+PY
+# SIGTERM (Slurm's preemption notice): the step finishes, a checkpoint is saved, exit 0, and a rerun resumes.
+"$tune" "${plain[@]}" --epochs 1000 --print-freq 1 --output-dir "$work/preempt" > "$work/preempt.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do grep -q "^Epoch: \[1\]" "$work/preempt.log" && break; sleep 0.05; done
+kill -TERM $pid
+wait $pid || fail "finetune after SIGTERM: $(tail -3 "$work/preempt.log")"
+grep -q "^=> stopped at epoch .*; saved .*checkpoints/epoch_" "$work/preempt.log" || fail "no stop line: $(tail -3 "$work/preempt.log")"
+"$tune" "${plain[@]}" --epochs 2 --output-dir "$work/preempt" > "$work/preempt2.log"
+grep -q "^=> resumed from " "$work/preempt2.log" || fail "no resume after SIGTERM: $(cat "$work/preempt2.log")"
+# Two processes: gradients averaged during backward, one log.txt from rank 0.
+out=$("$launcher" --nproc-per-node 2 --master-port $((port + 1)) "$tune" "${plain[@]}" --epochs 2 \
+  --output-dir "$work/tune_ddp")
+grep -q "^\[rank 0\] => finetuning .* cpu x 2, fp32, 3 optimizer steps per epoch of 16 x 1" <<< "$out" \
+  || fail "ddp finetune: $out"
+[ "$(wc -l < "$work/tune_ddp/log.txt")" = 2 ] || fail "ddp finetune log.txt: $(cat "$work/tune_ddp/log.txt")"
+set +e
+err=$("$tune" "${plain[@]}" --epochs 2 --layer-decay 1.5 --output-dir "$work/bad" 2>&1); code=$?
+set -e
+[ "$code" = 1 ] && [ "$(wc -l <<< "$err")" = 1 ] && grep -q -- "--layer-decay must be in (0, 1]" <<< "$err" \
+  || fail "bad --layer-decay: $code $err"
+set +e
+err=$("$tune" "${plain[@]}" --epochs 2 --model-prefix encoder. --output-dir "$work/bad" 2>&1); code=$?
+set -e
+[ "$code" = 1 ] && grep -q "no tensor name starts with encoder." <<< "$err" || fail "bad --model-prefix: $code $err"
 echo "transfer end to end: ok"

@@ -36,9 +36,11 @@ class ProcessGroup {
   int64_t world_size() const { return world_size_; }
   const std::string& backend_name() const { return backend_name_; }
 
-  void all_reduce_sum(std::vector<at::Tensor>& tensors);                // in place, on every rank
-  PendingCollective all_reduce_sum_async(std::vector<at::Tensor>& tensors);
+  // Each tensor reduced in place, on every rank (any shapes: one collective per tensor).
+  void all_reduce_sum(std::vector<at::Tensor>& tensors);
   void all_reduce_max(std::vector<at::Tensor>& tensors);
+  // One collective over tensors of one shape (c10d's list semantics; the gradient buckets use one buffer).
+  PendingCollective all_reduce_sum_async(std::vector<at::Tensor>& tensors);
   at::Tensor all_gather(const at::Tensor& tensor);  // [B, ...] -> [world_size * B, ...], rank order
   void broadcast(std::vector<at::Tensor>& tensors, int64_t root = 0);
   void barrier();
