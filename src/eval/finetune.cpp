@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +12,7 @@
 
 #include "slipstream/core/atomic_file.h"
 #include "slipstream/core/error.h"
+#include "slipstream/core/text_format.h"
 #include "slipstream/data/datasets/open_dataset.h"
 #include "slipstream/data/loader.h"
 #include "slipstream/dist/environment.h"
@@ -20,6 +20,7 @@
 #include "slipstream/dist/process_group.h"
 #include "slipstream/eval/embeddings.h"
 #include "slipstream/eval/evaluation_model.h"
+#include "slipstream/eval/zero_shot_metrics.h"
 #include "slipstream/models/image_classifier.h"
 #include "slipstream/models/registry.h"
 #include "slipstream/train/autocast.h"
@@ -37,13 +38,6 @@ using Clock = std::chrono::steady_clock;
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw ConfigError(message);
-}
-
-template <typename... Values>
-std::string format(const char* pattern, Values... values) {
-  char text[256];
-  std::snprintf(text, sizeof(text), pattern, values...);
-  return text;
 }
 
 // The RNG stream of a batch's mixup draw: one per (epoch, step, rank), so a resumed run draws the same.
@@ -70,12 +64,11 @@ Evaluation evaluate(ImageClassifierImpl& model, const DatasetPtr& test, const at
       logits = model.forward(batch->views[0].to(device)).to(at::kFloat);  // [B, classes]
     }
     const at::Tensor labels = batch->labels.to(device);
-    const int64_t k = std::min<int64_t>(5, logits.size(1));
-    const at::Tensor hits = std::get<1>(logits.topk(k, 1)).eq(labels.unsqueeze(1));  // [B, k]
-    sums[0] += at::cross_entropy_loss(logits, labels).item<double>() * static_cast<double>(batch->size());
-    sums[1] += hits.narrow(1, 0, 1).sum().item<double>();
-    sums[2] += hits.any(1).sum().item<double>();
-    sums[3] += static_cast<double>(batch->size());
+    const TopHits hits = count_top_hits(logits, labels);
+    sums[0] += at::cross_entropy_loss(logits, labels).item<double>() * hits.samples;
+    sums[1] += hits.top1;
+    sums[2] += hits.top5;
+    sums[3] += hits.samples;
   }
   if (group) {
     std::vector<at::Tensor> summed = {at::tensor(std::vector<double>(sums, sums + 4), at::kDouble).to(device)};
@@ -263,7 +256,7 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
   const int workers = static_cast<int>(config.workers);
   if (config.eval) {
     const Evaluation e = evaluate(*model, test, device, dtype, config.batch_size, workers, group);
-    print(format("* Acc@1 %.3f Acc@5 %.3f loss %.3f on %lld test images", e.acc1, e.acc5, e.loss,
+    print(format_text("* Acc@1 %.3f Acc@5 %.3f loss %.3f on %lld test images", e.acc1, e.acc5, e.loss,
                  static_cast<long long>(e.samples)));
     result.acc1 = e.acc1;
     result.acc5 = e.acc5;
@@ -337,7 +330,7 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
       optimizer.zero_grad();
       if (hooks.on_step) hooks.on_step(global_step, last_lr, value);
       if (config.print_freq > 0 && (batch + 1) % config.print_freq == 0) {
-        print(format("Epoch: [%lld] [%lld/%lld] lr %.6f loss %.4f", static_cast<long long>(epoch),
+        print(format_text("Epoch: [%lld] [%lld/%lld] lr %.6f loss %.4f", static_cast<long long>(epoch),
                      static_cast<long long>(batch + 1), static_cast<long long>(batches_per_epoch), last_lr, value));
       }
       bool stop = hooks.stop_requested && hooks.stop_requested->load();  // SIGTERM / SIGUSR1
@@ -368,7 +361,7 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
                                            {"n_parameters", parameters}};
       std::ofstream((fs::path(config.output_dir) / "log.txt").string(), std::ios::app) << line.dump() << "\n";
     }
-    print(format("* epoch %lld/%lld train loss %.4f test Acc@1 %.3f Acc@5 %.3f loss %.4f (max %.2f%%, %.1f s)",
+    print(format_text("* epoch %lld/%lld train loss %.4f test Acc@1 %.3f Acc@5 %.3f loss %.4f (max %.2f%%, %.1f s)",
                  static_cast<long long>(epoch), static_cast<long long>(config.epochs), train_loss, e.acc1, e.acc5,
                  e.loss, result.best_acc1, std::chrono::duration<double>(Clock::now() - started).count()));
     if (stopping && epoch + 1 < config.epochs) {

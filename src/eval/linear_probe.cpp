@@ -8,7 +8,6 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,11 +15,13 @@
 #include <random>
 
 #include "slipstream/core/error.h"
+#include "slipstream/core/text_format.h"
 #include "slipstream/data/datasets/open_dataset.h"
 #include "slipstream/dist/environment.h"
 #include "slipstream/dist/process_group.h"
 #include "slipstream/eval/embeddings.h"
 #include "slipstream/eval/evaluation_model.h"
+#include "slipstream/eval/zero_shot_metrics.h"
 #include "slipstream/train/autocast.h"
 #include "slipstream/train/checkpoint.h"
 #include "slipstream/train/sgd.h"
@@ -35,27 +36,12 @@ void require(bool ok, const std::string& message) {
   if (!ok) throw ConfigError(message);
 }
 
-template <typename... Values>
-std::string format(const char* pattern, Values... values) {
-  char text[256];
-  std::snprintf(text, sizeof(text), pattern, values...);
-  return text;
-}
-
 int64_t class_count(const LinearProbeConfig& config, const Dataset& train) {
   if (config.num_classes > 0) return config.num_classes;
   const size_t names = train.class_names().size();
   require(names > 0, "--dataset " + config.dataset + ": " + train.description() +
                          " does not list its classes; pass --num-classes");
   return static_cast<int64_t>(names);
-}
-
-// {top-1 hits, top-5 hits (top-k with k = min(5, classes)), samples} of logits [N, C] against labels [N].
-std::array<double, 3> hit_counts(const at::Tensor& logits, const at::Tensor& labels) {
-  const int64_t k = std::min<int64_t>(5, logits.size(1));
-  const at::Tensor hits = std::get<1>(logits.topk(k, 1)).eq(labels.to(logits.device()).unsqueeze(1));  // [N, k]
-  return {hits.narrow(1, 0, 1).sum().item<double>(), hits.any(1).sum().item<double>(),
-          static_cast<double>(labels.numel())};
 }
 
 // Sums the values over ranks (a no-op in one process).
@@ -82,15 +68,27 @@ std::vector<LinearProbeEpoch> read_history(const std::string& log_file, int64_t 
   return history;
 }
 
-void freeze(VisionTowerImpl& tower) {
-  for (at::Tensor& parameter : tower.parameters()) parameter.requires_grad_(false);
-  tower.eval();
-}
+// What both protocols start from: the frozen tower on its device and the two splits.
+struct ProbeSetup {
+  DistributedEnvironment environment;
+  at::Device device = at::kCPU;
+  std::optional<at::ScalarType> dtype;  // the tower's autocast
+  EvaluationModel loaded;
+  VisionTowerImpl* tower = nullptr;     // frozen, in evaluation mode
+  int64_t image_size = 0, classes = 0;
+  DatasetPtr train, test;
+  LinearProbeResult result;             // description, classes and split sizes filled in
+};
 
-LinearProbeResult run_sgd(const LinearProbeConfig& config, EvaluationModel& loaded, DatasetPtr train, DatasetPtr test,
+LinearProbeResult run_sgd(const LinearProbeConfig& config, ProbeSetup& setup,
                           const std::function<void(const std::string&)>& print) {
-  const DistributedEnvironment environment = detect_distributed_environment(current_environment());
-  const at::Device device = select_device(config.device, environment.local_rank);
+  const DistributedEnvironment& environment = setup.environment;
+  const at::Device device = setup.device;
+  const std::optional<at::ScalarType> dtype = setup.dtype;
+  VisionTowerImpl& tower = *setup.tower;
+  const DatasetPtr& train = setup.train;
+  const DatasetPtr& test = setup.test;
+  const int64_t image_size = setup.image_size, classes = setup.classes;
   std::shared_ptr<ProcessGroup> group;
   if (environment.distributed()) {
     group = ProcessGroup::connect(environment, device, std::chrono::seconds(config.dist_timeout));
@@ -99,14 +97,6 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, EvaluationModel& load
   const auto say = [&](const std::string& line) {
     if (lead) print(line);
   };
-  const std::optional<at::ScalarType> dtype =
-      autocast_dtype(resolve_precision(config.precision, device, "--precision"));
-
-  VisionTowerImpl& tower = *loaded.model->visual();
-  tower.to(device);
-  freeze(tower);
-  const int64_t image_size = loaded.model->config().vision.image_size;
-  const int64_t classes = class_count(config, *train);
 
   // The head: N(0, 0.01) weights and zero bias (MoCo v3), the same on every rank.
   at::manual_seed(static_cast<uint64_t>(config.seed));
@@ -122,12 +112,8 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, EvaluationModel& load
   Sgd optimizer({ParameterGroup{{"weight", "bias"}, {head->weight, head->bias}, config.wd}},
                 SgdOptions{init_lr, config.momentum, false});
 
-  LinearProbeResult result;
+  LinearProbeResult result = setup.result;
   result.mode = "sgd";
-  result.description = loaded.description;
-  result.classes = classes;
-  result.train_samples = train->size();
-  result.test_samples = test->size();
   int64_t start_epoch = 0;
   const std::string log_file = config.output_dir.empty() ? "" : (fs::path(config.output_dir) / "log.txt").string();
   if (!config.output_dir.empty()) {
@@ -147,9 +133,9 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, EvaluationModel& load
     group->broadcast(parameters, 0);
   }
 
-  say("linear probe of " + loaded.description + " on " + config.dataset + ": " + std::to_string(train->size()) +
+  say("linear probe of " + result.description + " on " + config.dataset + ": " + std::to_string(train->size()) +
       " training and " + std::to_string(test->size()) + " test images, " + std::to_string(classes) + " classes, " +
-      std::to_string(world) + " process(es), lr " + format("%g", init_lr) + " (" + format("%g", config.lr) +
+      std::to_string(world) + " process(es), lr " + format_text("%g", init_lr) + " (" + format_text("%g", config.lr) +
       " x " + std::to_string(config.batch_size * world) + " / 256)");
 
   // The tower is frozen and the validation view deterministic: the validation features once.
@@ -205,16 +191,16 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, EvaluationModel& load
       loss_count += static_cast<double>(batch->size());
       if (config.print_freq > 0 && (batch->step + 1) % config.print_freq == 0) {
         say("epoch " + std::to_string(epoch) + " [" + std::to_string(batch->step + 1) + "/" + std::to_string(steps) +
-            "] loss " + format("%.4f", value));
+            "] loss " + format_text("%.4f", value));
       }
     }
-    std::array<double, 3> hits;
+    TopHits hits;
     {
       at::NoGradGuard no_grad;
       head->eval();
-      hits = hit_counts(head->forward(validation_features), validation.labels);
+      hits = count_top_hits(head->forward(validation_features), validation.labels);
     }
-    const auto totals = sum_over_ranks<5>({hits[0], hits[1], hits[2], loss_sum, loss_count}, group.get(), device);
+    const auto totals = sum_over_ranks<5>({hits.top1, hits.top5, hits.samples, loss_sum, loss_count}, group.get(), device);
     LinearProbeEpoch record;
     record.epoch = epoch;
     record.lr = lr;
@@ -246,42 +232,31 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, EvaluationModel& load
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     say("epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs) +
-        format(" lr %.5f loss %.4f acc1 %.2f acc5 %.2f best %.2f (%.1f s)", lr, record.loss, record.acc1, record.acc5,
+        format_text(" lr %.5f loss %.4f acc1 %.2f acc5 %.2f best %.2f (%.1f s)", lr, record.loss, record.acc1, record.acc5,
                result.best_acc1, seconds));
   }
   if (group) group->barrier();
   return result;
 }
 
-LinearProbeResult run_fast(const LinearProbeConfig& config, EvaluationModel& loaded, DatasetPtr train,
-                           DatasetPtr test, const std::function<void(const std::string&)>& print) {
-  const DistributedEnvironment environment = detect_distributed_environment(current_environment());
-  require(!environment.distributed(), "--fast runs in one process; launch it without slip_run, torchrun or srun");
-  const at::Device device = select_device(config.device);
-  const std::optional<at::ScalarType> dtype =
-      autocast_dtype(resolve_precision(config.precision, device, "--precision"));
-  VisionTowerImpl& tower = *loaded.model->visual();
-  tower.to(device);
-  freeze(tower);
-  const int64_t image_size = loaded.model->config().vision.image_size;
-  const int64_t classes = class_count(config, *train);
-
-  LinearProbeResult result;
+LinearProbeResult run_fast(const LinearProbeConfig& config, ProbeSetup& setup,
+                           const std::function<void(const std::string&)>& print) {
+  require(!setup.environment.distributed(), "--fast runs in one process; launch it without slip_run, torchrun or srun");
+  const at::Device device = setup.device;
+  VisionTowerImpl& tower = *setup.tower;
+  const int64_t image_size = setup.image_size, classes = setup.classes;
+  LinearProbeResult result = setup.result;
   result.mode = "logistic_regression";
-  result.description = loaded.description;
-  result.classes = classes;
-  result.train_samples = train->size();
-  result.test_samples = test->size();
   ImageFeatures train_features, test_features;
   bool train_cached = false, test_cached = false;
   {
-    AutocastScope autocast(device.type(), dtype);
+    AutocastScope autocast(device.type(), setup.dtype);
     const int workers = static_cast<int>(config.workers);
-    train_features = cached_image_features(tower, train, ViewRecipe::kEvalLinear, image_size, device, config.batch_size,
-                                           workers, loaded.weights_path, config.dataset + "/train", config.cache_dir,
+    train_features = cached_image_features(tower, setup.train, ViewRecipe::kEvalLinear, image_size, device, config.batch_size,
+                                           workers, setup.loaded.weights_path, config.dataset + "/train", config.cache_dir,
                                            &train_cached);
-    test_features = cached_image_features(tower, test, ViewRecipe::kEvalLinear, image_size, device, config.batch_size,
-                                          workers, loaded.weights_path, config.dataset + "/test", config.cache_dir,
+    test_features = cached_image_features(tower, setup.test, ViewRecipe::kEvalLinear, image_size, device, config.batch_size,
+                                          workers, setup.loaded.weights_path, config.dataset + "/test", config.cache_dir,
                                           &test_cached);
   }
   result.features_from_cache = train_cached && test_cached;
@@ -293,7 +268,7 @@ LinearProbeResult run_fast(const LinearProbeConfig& config, EvaluationModel& loa
   // A seeded split of the training features: the held-out part chooses C.
   const int64_t n = train_features.features.size(0);
   const int64_t held_out = std::llround(static_cast<double>(n) * config.val_fraction);
-  require(held_out >= 1 && held_out < n, "--val-fraction " + format("%g", config.val_fraction) + " of " +
+  require(held_out >= 1 && held_out < n, "--val-fraction " + format_text("%g", config.val_fraction) + " of " +
                                              std::to_string(n) + " training images leaves an empty part");
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
@@ -308,15 +283,15 @@ LinearProbeResult run_fast(const LinearProbeConfig& config, EvaluationModel& loa
                                       train_features.features.index_select(0, held_rows),
                                       train_features.labels.index_select(0, held_rows), classes, {}, options);
   for (size_t i = 0; i < result.sweep.cs.size(); ++i) {
-    print(format("C %-8g held-out acc1 %6.2f", result.sweep.cs[i], result.sweep.validation_accuracies[i]));
+    print(format_text("C %-8g held-out acc1 %6.2f", result.sweep.cs[i], result.sweep.validation_accuracies[i]));
   }
   options.c = result.sweep.best_c;
   const LogisticRegression fitted = fit_logistic_regression(train_features.features, train_features.labels, classes, options);
-  const std::array<double, 3> hits = hit_counts(fitted.logits(test_features.features), test_features.labels);
-  result.acc1 = hits[2] > 0 ? 100.0 * hits[0] / hits[2] : 0.0;
-  result.acc5 = hits[2] > 0 ? 100.0 * hits[1] / hits[2] : 0.0;
+  const TopHits hits = count_top_hits(fitted.logits(test_features.features), test_features.labels);
+  result.acc1 = hits.samples > 0 ? 100.0 * hits.top1 / hits.samples : 0.0;
+  result.acc5 = hits.samples > 0 ? 100.0 * hits.top5 / hits.samples : 0.0;
   result.best_acc1 = result.acc1;
-  print(format("C %g refit on all %lld training images: test acc1 %.2f acc5 %.2f", result.sweep.best_c,
+  print(format_text("C %g refit on all %lld training images: test acc1 %.2f acc5 %.2f", result.sweep.best_c,
                static_cast<long long>(n), result.acc1, result.acc5));
   return result;
 }
@@ -346,10 +321,24 @@ LinearProbeResult run_linear_probe(const LinearProbeConfig& config,
                                    const std::function<void(const std::string&)>& print) {
   validate(config);
   const auto out = print ? print : [](const std::string& line) { std::cout << line << std::endl; };
-  EvaluationModel loaded = load_evaluation_model(config.pretrained, config.model);
-  const DatasetPtr train = open_catalog_dataset(config.catalog, config.dataset, /*train=*/true);
-  const DatasetPtr test = open_catalog_dataset(config.catalog, config.dataset, /*train=*/false);
-  return config.fast ? run_fast(config, loaded, train, test, out) : run_sgd(config, loaded, train, test, out);
+  ProbeSetup setup;
+  setup.environment = detect_distributed_environment(current_environment());
+  setup.device = select_device(config.device, setup.environment.local_rank);
+  setup.dtype = autocast_dtype(resolve_precision(config.precision, setup.device, "--precision"));
+  setup.loaded = load_evaluation_model(config.pretrained, config.model);
+  setup.tower = setup.loaded.model->visual().get();
+  setup.tower->to(setup.device);
+  for (at::Tensor& parameter : setup.tower->parameters()) parameter.requires_grad_(false);
+  setup.tower->eval();
+  setup.image_size = setup.loaded.model->config().vision.image_size;
+  setup.train = open_catalog_dataset(config.catalog, config.dataset, /*train=*/true);
+  setup.test = open_catalog_dataset(config.catalog, config.dataset, /*train=*/false);
+  setup.classes = class_count(config, *setup.train);
+  setup.result.description = setup.loaded.description;
+  setup.result.classes = setup.classes;
+  setup.result.train_samples = setup.train->size();
+  setup.result.test_samples = setup.test->size();
+  return config.fast ? run_fast(config, setup, out) : run_sgd(config, setup, out);
 }
 
 std::string to_json(const LinearProbeConfig& c, const LinearProbeResult& r) {

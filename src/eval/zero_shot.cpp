@@ -10,6 +10,7 @@
 #include "slipstream/dist/process_group.h"
 #include "slipstream/eval/embeddings.h"
 #include "slipstream/eval/result_cache.h"
+#include "slipstream/eval/zero_shot_metrics.h"
 
 namespace slipstream {
 namespace {
@@ -134,11 +135,9 @@ ZeroShotAccuracy evaluate_zero_shot(ClipModelImpl& model, const at::Tensor& clas
                                     const std::shared_ptr<ProcessGroup>& group) {
   // This rank's part of the dataset, then the hit counts summed over ranks.
   const ImageEmbeddings images = embed_images(model, std::move(dataset), device, batch_size, workers, group);
-  const int64_t k = std::min<int64_t>(5, classifier.size(0));
   const at::Tensor logits = at::matmul(images.features, classifier.cpu().t());  // [N, C] cosine similarities
-  const at::Tensor hits = std::get<1>(logits.topk(k, 1)).eq(images.labels.unsqueeze(1));  // [N, k]
-  double counts[3] = {hits.narrow(1, 0, 1).sum().item<double>(), hits.any(1).sum().item<double>(),
-                      static_cast<double>(images.labels.numel())};  // top-1 hits, top-k hits, samples
+  const TopHits hits = count_top_hits(logits, images.labels);
+  double counts[3] = {hits.top1, hits.top5, hits.samples};
   if (group) {
     std::vector<at::Tensor> summed = {at::tensor(std::vector<double>(counts, counts + 3), at::kDouble).to(device)};
     group->all_reduce_sum(summed);

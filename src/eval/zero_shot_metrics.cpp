@@ -81,4 +81,11 @@ double zero_shot_score(ZeroShotMetric metric, const at::Tensor& logits, const at
   }
 }
 
+TopHits count_top_hits(const at::Tensor& logits, const at::Tensor& labels) {
+  const int64_t k = std::min<int64_t>(5, logits.size(1));
+  const at::Tensor hits = std::get<1>(logits.topk(k, 1)).eq(labels.to(logits.device()).unsqueeze(1));  // [N, k]
+  return {hits.narrow(1, 0, 1).sum().item<double>(), hits.any(1).sum().item<double>(),
+          static_cast<double>(labels.numel())};
+}
+
 }  // namespace slipstream

@@ -20,6 +20,13 @@ double mean_per_class_accuracy(const at::Tensor& logits, const at::Tensor& label
 // scikit-learn's roc_auc_score; throws ShapeError when only one class is present.
 double roc_auc(const at::Tensor& scores, const at::Tensor& labels);
 
+// Hit counts of logits [N, C] against labels [N], to be summed over batches and ranks: top-1,
+// top-k with k = min(5, C), and N.
+struct TopHits {
+  double top1 = 0.0, top5 = 0.0, samples = 0.0;
+};
+TopHits count_top_hits(const at::Tensor& logits, const at::Tensor& labels);
+
 // The dataset's SLIP score from its logits.
 double zero_shot_score(ZeroShotMetric metric, const at::Tensor& logits, const at::Tensor& labels);
 
