@@ -109,4 +109,13 @@ void ProcessGroup::barrier() {
   run("barrier", [&] { backend_->backend->barrier(c10d::BarrierOptions())->wait(); });
 }
 
+std::vector<double> sum_over_ranks(std::vector<double> values, ProcessGroup* group, const at::Device& device) {
+  if (!group || values.empty()) return values;
+  std::vector<at::Tensor> summed = {at::tensor(values, at::kDouble).to(device)};
+  group->all_reduce_sum(summed);
+  const at::Tensor host = summed[0].cpu().contiguous();
+  const double* data = host.data_ptr<double>();
+  return std::vector<double>(data, data + values.size());
+}
+
 }  // namespace slipstream

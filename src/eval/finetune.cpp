@@ -56,7 +56,7 @@ Evaluation evaluate(ImageClassifierImpl& model, const DatasetPtr& test, const at
   at::NoGradGuard no_grad;
   const auto loader = make_evaluation_loader(test, ViewRecipe::kEvalLinear, model.config().image_size, batch_size,
                                              workers, group);
-  double sums[4] = {0.0, 0.0, 0.0, 0.0};  // loss, top-1 hits, top-5 hits, samples
+  std::vector<double> sums = {0.0, 0.0, 0.0, 0.0};  // loss, top-1 hits, top-5 hits, samples
   while (std::optional<Batch> batch = loader->next()) {
     at::Tensor logits;
     {
@@ -70,12 +70,7 @@ Evaluation evaluate(ImageClassifierImpl& model, const DatasetPtr& test, const at
     sums[2] += hits.top5;
     sums[3] += hits.samples;
   }
-  if (group) {
-    std::vector<at::Tensor> summed = {at::tensor(std::vector<double>(sums, sums + 4), at::kDouble).to(device)};
-    group->all_reduce_sum(summed);
-    const at::Tensor host = summed[0].cpu();
-    for (int i = 0; i < 4; ++i) sums[i] = host[i].item<double>();
-  }
+  sums = sum_over_ranks(sums, group.get(), device);
   Evaluation out;
   out.samples = static_cast<int64_t>(sums[3]);
   if (sums[3] > 0) {

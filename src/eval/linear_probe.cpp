@@ -5,7 +5,6 @@
 #include <torch/nn/modules/linear.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -42,17 +41,6 @@ int64_t class_count(const LinearProbeConfig& config, const Dataset& train) {
   require(names > 0, "--dataset " + config.dataset + ": " + train.description() +
                          " does not list its classes; pass --num-classes");
   return static_cast<int64_t>(names);
-}
-
-// Sums the values over ranks (a no-op in one process).
-template <size_t N>
-std::array<double, N> sum_over_ranks(std::array<double, N> values, ProcessGroup* group, const at::Device& device) {
-  if (!group) return values;
-  std::vector<at::Tensor> summed = {at::tensor(std::vector<double>(values.begin(), values.end()), at::kDouble).to(device)};
-  group->all_reduce_sum(summed);
-  const at::Tensor host = summed[0].cpu();
-  for (size_t i = 0; i < N; ++i) values[i] = host[static_cast<int64_t>(i)].item<double>();
-  return values;
 }
 
 std::vector<LinearProbeEpoch> read_history(const std::string& log_file, int64_t before_epoch) {
@@ -200,7 +188,7 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, ProbeSetup& setup,
       head->eval();
       hits = count_top_hits(head->forward(validation_features), validation.labels);
     }
-    const auto totals = sum_over_ranks<5>({hits.top1, hits.top5, hits.samples, loss_sum, loss_count}, group.get(), device);
+    const auto totals = sum_over_ranks({hits.top1, hits.top5, hits.samples, loss_sum, loss_count}, group.get(), device);
     LinearProbeEpoch record;
     record.epoch = epoch;
     record.lr = lr;

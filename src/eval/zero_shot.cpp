@@ -137,13 +137,7 @@ ZeroShotAccuracy evaluate_zero_shot(ClipModelImpl& model, const at::Tensor& clas
   const ImageEmbeddings images = embed_images(model, std::move(dataset), device, batch_size, workers, group);
   const at::Tensor logits = at::matmul(images.features, classifier.cpu().t());  // [N, C] cosine similarities
   const TopHits hits = count_top_hits(logits, images.labels);
-  double counts[3] = {hits.top1, hits.top5, hits.samples};
-  if (group) {
-    std::vector<at::Tensor> summed = {at::tensor(std::vector<double>(counts, counts + 3), at::kDouble).to(device)};
-    group->all_reduce_sum(summed);
-    const at::Tensor host = summed[0].cpu();
-    for (int i = 0; i < 3; ++i) counts[i] = host[i].item<double>();
-  }
+  const std::vector<double> counts = sum_over_ranks({hits.top1, hits.top5, hits.samples}, group.get(), device);
   ZeroShotAccuracy accuracy;
   accuracy.samples = static_cast<int64_t>(counts[2]);
   if (counts[2] > 0) {

@@ -56,4 +56,8 @@ class ProcessGroup {
   std::unique_ptr<Backend> backend_;
 };
 
+// Each value summed over the group's ranks, through a tensor on `device` (the backend's); without
+// a group (one process) the values as they are. For metric sums and counts.
+std::vector<double> sum_over_ranks(std::vector<double> values, ProcessGroup* group, const at::Device& device);
+
 }  // namespace slipstream
