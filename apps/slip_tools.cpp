@@ -3,7 +3,8 @@
 // `slip_tools info` prints what this build was compiled with; `slip_tools tokenize` prints CLIP
 // (or SentencePiece) token ids of text lines; `slip_tools train-tokenizer` trains a SentencePiece model;
 // `slip_tools index` converts a corpus's metadata into a memory-mapped index; `slip_tools preview`
-// draws samples with their augmented views and captions.
+// draws samples with their augmented views and captions; `slip_tools make-demo-data` renders the
+// demo corpus of coloured shapes; `slip_tools plot-loss` draws training curves from steps.jsonl files.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,8 @@
 #include "slipstream/data/datasets/open_dataset.h"
 #endif
 #ifdef SLIPSTREAM_WITH_OPENCV
+#include "slipstream/data/demo_corpus.h"
+#include "slipstream/data/loss_plot.h"
 #include "slipstream/data/preview.h"
 #endif
 #ifdef SLIPSTREAM_WITH_SENTENCEPIECE
@@ -207,6 +210,25 @@ int main(int argc, char** argv) {
   preview_command->add_option("--seed", preview_options.seed, "Seed of the augmentations")->capture_default_str();
   preview_command->add_option("--epoch", preview_options.epoch, "Epoch of the augmentations")->capture_default_str();
   preview_command->add_option("--output", preview_output, "PNG to write")->capture_default_str();
+  auto* demo_command = app.add_subcommand("make-demo-data",
+                                          "Render the demo corpus (coloured shapes with captions, a held-out split)");
+  slipstream::DemoCorpusOptions demo_options;
+  demo_command->add_option("--output", demo_options.output, "Folder to write")->required();
+  demo_command->add_option("--train-samples", demo_options.train_samples, "Training image-caption pairs")->capture_default_str();
+  demo_command->add_option("--held-out-per-combination", demo_options.held_out_per_combination,
+                           "Test images per held-out shape-colour combination")->capture_default_str();
+  demo_command->add_option("--probe-train-per-class", demo_options.probe_train_per_class,
+                           "Labelled training images per class (for linear probes)")->capture_default_str();
+  demo_command->add_option("--image-size", demo_options.image_size, "Image side in pixels")->capture_default_str();
+  demo_command->add_option("--shard-size", demo_options.shard_size, "Samples per WebDataset shard")->capture_default_str();
+  demo_command->add_option("--seed", demo_options.seed)->capture_default_str();
+  demo_command->add_option("-j,--threads", demo_options.threads, "Threads (0: one per core)")->capture_default_str();
+  auto* plot_command = app.add_subcommand("plot-loss", "Draw the loss of steps.jsonl files (slip_pretrain's) as a PNG");
+  std::vector<std::string> plot_inputs;
+  slipstream::LossPlotOptions plot_options;
+  plot_command->add_option("inputs", plot_inputs, "steps.jsonl files, or LABEL=FILE")->required();
+  plot_command->add_option("--metric", plot_options.metric, "The value plotted")->capture_default_str();
+  plot_command->add_option("--output", plot_options.output, "PNG to write")->capture_default_str();
 #endif
 
   CLI11_PARSE(app, argc, argv);
@@ -237,6 +259,23 @@ int main(int argc, char** argv) {
       std::printf("wrote %s: %zu samples of %s%s\n", preview_output.c_str(), preview_options.indices.size() - skipped,
                   dataset->description().c_str(),
                   skipped > 0 ? (", " + std::to_string(skipped) + " unreadable left out").c_str() : "");
+    }
+    if (demo_command->parsed()) {
+      const slipstream::DemoCorpusReport report = slipstream::write_demo_corpus(demo_options);
+      std::printf("wrote %s: %lld training pairs (train.csv and %zu WebDataset shards %s), %lld held-out test images "
+                  "(dataset_catalog.json: demo_shapes, demo_colours)\n",
+                  demo_options.output.c_str(), static_cast<long long>(report.train_samples), report.shards.size(),
+                  report.shard_pattern.c_str(), static_cast<long long>(report.held_out_samples));
+    }
+    if (plot_command->parsed()) {
+      for (const std::string& input : plot_inputs) {
+        const size_t equals = input.find('=');
+        plot_options.series.push_back(equals == std::string::npos
+                                          ? std::make_pair(input, input)
+                                          : std::make_pair(input.substr(0, equals), input.substr(equals + 1)));
+      }
+      slipstream::write_loss_plot(plot_options);
+      std::printf("wrote %s\n", plot_options.output.c_str());
     }
 #endif
 #ifdef SLIPSTREAM_WITH_DATA

@@ -353,9 +353,14 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
         std::to_string(steps_per_epoch) + " optimizer steps per epoch of " + std::to_string(config.batch_size) + " x " +
         std::to_string(config.update_freq) + ", " + std::to_string(loader.workers()) + " loader threads");
 
-  // TensorBoard: scalars of every optimizer step (rank 0), output_dir/tensorboard/.
+  // TensorBoard: scalars of every optimizer step (rank 0), output_dir/tensorboard/; the same as
+  // JSON lines in output_dir/steps.jsonl (what slip_tools plot-loss draws).
   std::unique_ptr<TensorBoardWriter> tensorboard;
-  if (main_process) tensorboard = std::make_unique<TensorBoardWriter>((fs::path(config.output_dir) / "tensorboard").string());
+  std::ofstream steps_log;
+  if (main_process) {
+    tensorboard = std::make_unique<TensorBoardWriter>((fs::path(config.output_dir) / "tensorboard").string());
+    steps_log.open(fs::path(config.output_dir) / "steps.jsonl", std::ios::app);
+  }
 
   PretrainResult result;
   result.global_step = epoch * steps_per_epoch + batch / config.update_freq;
@@ -493,6 +498,10 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
         tensorboard->add_scalar("train/lr", report.lr, report.global_step);
         if (logit_scale > 0.0) tensorboard->add_scalar("train/logit_scale", logit_scale, report.global_step);
         if (scaler.enabled()) tensorboard->add_scalar("train/loss_scale", scaler.current_scale(), report.global_step);
+        nlohmann::ordered_json line = {{"step", report.global_step}, {"epoch", epoch}, {"lr", report.lr}};
+        for (const auto& [name, value] : report.metrics) line[name] = value;
+        if (logit_scale > 0.0) line["logit_scale"] = logit_scale;
+        steps_log << line.dump() << "\n" << std::flush;
       }
 
       const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();

@@ -22,7 +22,8 @@ DatasetPtr open_dataset(const DatasetOptions& options) {
   };
   if (name == "synthetic") return std::make_shared<SyntheticDataset>(options.synthetic_size, options.synthetic_image_size);
   if (name == "webdataset") {
-    const std::string& shards = options.metadata.empty() ? options.root : options.metadata;
+    // --root names the shards when given (SLIP's default --metadata, yfcc15m.pkl, is then no pattern).
+    const std::string& shards = options.root.empty() ? options.metadata : options.root;
     if (shards.empty()) throw ConfigError("--root/--metadata: webdataset needs a shard pattern such as shards/{00000..00099}.tar");
     return std::make_shared<WebDataset>(shards);
   }
