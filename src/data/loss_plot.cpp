@@ -65,7 +65,9 @@ void write_loss_plot(const LossPlotOptions& options) {
     const double value = y_min + (y_max - y_min) * t / 5.0, step = x_max * t / 5.0;
     cv::line(canvas, {left, py(value)}, {w - right, py(value)}, grid, 1);
     cv::putText(canvas, tick_text(value), {5, py(value) + 4}, cv::FONT_HERSHEY_SIMPLEX, 0.4, axis, 1, cv::LINE_AA);
-    cv::putText(canvas, tick_text(step), {px(step) - 12, h - bottom + 18}, cv::FONT_HERSHEY_SIMPLEX, 0.4, axis, 1, cv::LINE_AA);
+    const std::string step_text = std::to_string(std::llround(step));
+    const int shift = t == 5 ? 8 * static_cast<int>(step_text.size()) : 4 * static_cast<int>(step_text.size());
+    cv::putText(canvas, step_text, {px(step) - shift, h - bottom + 18}, cv::FONT_HERSHEY_SIMPLEX, 0.4, axis, 1, cv::LINE_AA);
   }
   cv::rectangle(canvas, {left, top}, {w - right, h - bottom}, axis, 1);
   cv::putText(canvas, "optimizer step", {w / 2 - 50, h - 12}, cv::FONT_HERSHEY_SIMPLEX, 0.5, axis, 1, cv::LINE_AA);
