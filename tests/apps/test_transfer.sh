@@ -150,7 +150,7 @@ pid=$!
 for _ in $(seq 600); do grep -q "^Epoch: \[1\]" "$work/preempt.log" && break; sleep 0.05; done
 kill -TERM $pid
 wait $pid || fail "finetune after SIGTERM: $(tail -3 "$work/preempt.log")"
-grep -q "^=> stopped at epoch .*; saved .*checkpoints/epoch_" "$work/preempt.log" || fail "no stop line: $(tail -3 "$work/preempt.log")"
+grep -qE "^=> stopped (at|after) epoch .*; saved .*checkpoints/epoch_" "$work/preempt.log" || fail "no stop line: $(tail -3 "$work/preempt.log")"
 "$tune" "${plain[@]}" --epochs 2 --output-dir "$work/preempt" > "$work/preempt2.log"
 grep -q "^=> resumed from " "$work/preempt2.log" || fail "no resume after SIGTERM: $(cat "$work/preempt2.log")"
 # Two processes: gradients averaged during backward, one log.txt from rank 0.
