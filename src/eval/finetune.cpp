@@ -12,6 +12,7 @@
 
 #include "slipstream/core/atomic_file.h"
 #include "slipstream/core/error.h"
+#include "slipstream/core/require.h"
 #include "slipstream/core/text_format.h"
 #include "slipstream/data/datasets/open_dataset.h"
 #include "slipstream/data/loader.h"
@@ -35,10 +36,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-void require(bool ok, const std::string& message) {
-  if (!ok) throw ConfigError(message);
-}
 
 // The RNG stream of a batch's mixup draw: one per (epoch, step, rank), so a resumed run draws the same.
 constexpr uint64_t kMixupStream = 1000;

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "slipstream/core/error.h"
+#include "slipstream/core/require.h"
 #include "slipstream/core/text_format.h"
 #include "slipstream/data/datasets/open_dataset.h"
 #include "slipstream/dist/environment.h"
@@ -30,10 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-void require(bool ok, const std::string& message) {
-  if (!ok) throw ConfigError(message);
-}
 
 int64_t class_count(const LinearProbeConfig& config, const Dataset& train) {
   if (config.num_classes > 0) return config.num_classes;

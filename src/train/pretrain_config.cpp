@@ -7,13 +7,10 @@
 #include <set>
 
 #include "slipstream/core/error.h"
+#include "slipstream/core/require.h"
 
 namespace slipstream {
 namespace {
-
-void require(bool condition, const std::string& message) {
-  if (!condition) throw ConfigError(message);
-}
 
 void require_positive(int64_t value, const char* flag) {
   require(value >= 1, std::string(flag) + " " + std::to_string(value) + ": expected at least 1");

@@ -56,6 +56,11 @@ def synthetic_photo() -> Image.Image:
     # a few pixels at the extremes
     img[0, :8] = 0
     img[-1, -8:] = 255
+    return png_round_trip(img)
+
+
+def png_round_trip(img: np.ndarray) -> Image.Image:
+    """Float pixels rounded to uint8, through a PNG file and back, as a photo loaded from disk is."""
     arr = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(arr, "RGB").save(buf, format="PNG")

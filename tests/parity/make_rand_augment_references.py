@@ -21,7 +21,6 @@ Tensors (uint8 [H, W, 3]) in <out>/rand_augment_references.safetensors:
     python make_rand_augment_references.py --out DIR
 """
 import argparse
-import io
 import os
 
 import numpy as np
@@ -31,6 +30,8 @@ import timm.data.auto_augment as aa
 import torch
 from PIL import Image
 from safetensors.torch import save_file
+
+from make_color_references import as_tensor, png_round_trip  # the script beside this one
 
 FILL = (124, 116, 104)  # tuple(min(255, round(255 * x)) for x in IMAGENET_DEFAULT_MEAN)
 MAGNITUDES = [0.0, 3.7, 9.0, 10.0]
@@ -55,18 +56,7 @@ def synthetic(height: int, width: int, seed: int) -> Image.Image:
     img = img + rng.normal(0, 8, img.shape)
     img[0, : width // 10] = 0
     img[-1, -width // 10:] = 255
-    arr = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(arr, "RGB").save(buf, format="PNG")
-    buf.seek(0)
-    out = Image.open(buf)
-    out.load()
-    return out.convert("RGB")
-
-
-def as_tensor(image: Image.Image) -> torch.Tensor:
-    assert image.mode == "RGB", image.mode
-    return torch.from_numpy(np.array(image, dtype=np.uint8).copy()).contiguous()
+    return png_round_trip(img)
 
 
 def level_args(name: str, magnitude: float, negate: bool):
