@@ -32,6 +32,16 @@ int main(int argc, char** argv) {
   app.add_option("--ssl-temp", c.ssl_temp, "SimCLR softmax temperature")->capture_default_str();
   app.add_option("--gather-with-grad", c.gather_with_grad,
                  "CLIP loss gathers features with gradient (false: SLIP's gradient-free gather)")->capture_default_str();
+  app.add_option("--loss", c.loss, "Image-text loss: clip or siglip (default: the model's)");
+  app.add_option("--patch-dropout", c.patch_dropout, "FLIP: share of image patches dropped in training (ViT)")
+      ->capture_default_str();
+  app.add_option("--pretrained-image", c.pretrained_image,
+                 "Safetensors weights of the image side (visual.*, image_projection), e.g. a converted timm ViT");
+  app.add_flag("--lock-image", c.lock_image, "LiT: freeze the image tower (eval mode, no gradients)");
+  app.add_option("--lock-image-unlocked-groups", c.lock_image_unlocked_groups,
+                 "Leave the last K groups of the locked image side trainable")->capture_default_str();
+  app.add_flag("--lock-image-freeze-bn-stats", c.lock_image_freeze_bn_stats,
+               "Keep BatchNorm statistics of the image tower fixed, unlocked groups included");
   app.add_option("--epochs", c.epochs)->capture_default_str();
   app.add_option("--warmup-epochs", c.warmup_epochs)->capture_default_str();
   app.add_option("--start-epoch", c.start_epoch)->capture_default_str();

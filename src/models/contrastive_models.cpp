@@ -54,7 +54,9 @@ ClipModelImpl::ClipModelImpl(const ModelConfig& config) : ContrastiveModelImpl(c
   register_module("ln_final", text_->ln_final);
   register_parameter("text_projection", text_->text_projection);
   image_projection = register_parameter("image_projection", at::empty({vision_width, config_.embed_dim}));
-  logit_scale = register_parameter("logit_scale", at::full({}, std::log(1.0 / 0.07)));
+  const bool siglip = config_.contrastive_loss == "siglip";
+  logit_scale = register_parameter("logit_scale", at::full({}, std::log(siglip ? 10.0 : 1.0 / 0.07)));
+  if (siglip) logit_bias = register_parameter("logit_bias", at::full({}, -10.0));
   normal_(image_projection, 0.0, std::pow(static_cast<double>(vision_width), -0.5));
 }
 
@@ -76,6 +78,7 @@ ModelOutputs ClipModelImpl::forward(const ModelInputs& inputs) {
   out.image_embed = encode_image(inputs.image);
   out.text_embed = encode_text(inputs.text);
   out.logit_scale = logit_scale.exp();
+  out.logit_bias = logit_bias;
   return out;
 }
 

@@ -72,6 +72,10 @@ void validate(const ModelConfig& c) {
   require(c.family == "clip" || c.family == "simclr" || c.family == "slip", n, "family",
           "must be clip, simclr or slip (got '" + c.family + "')");
   require(c.embed_dim > 0, n, "embed_dim", "must be positive");
+  require(c.contrastive_loss == "clip" || c.contrastive_loss == "siglip", n, "contrastive_loss",
+          "must be clip or siglip (got '" + c.contrastive_loss + "')");
+  require(c.contrastive_loss == "clip" || c.has_text(), n, "contrastive_loss",
+          "siglip needs a text tower (family clip or slip)");
   const VisionConfig& v = c.vision;
   require(v.type == "vit" || v.type == "modified_resnet", n, "vision.type",
           "must be vit or modified_resnet (got '" + v.type + "')");
@@ -107,6 +111,7 @@ std::string to_json(const ModelConfig& c) {
                  {"width", c.text.width}, {"heads", c.text.heads}, {"layers", c.text.layers}};
   }
   if (c.has_ssl_head()) j["ssl"] = {{"mlp_dim", c.ssl.mlp_dim}, {"emb_dim", c.ssl.emb_dim}};
+  if (c.contrastive_loss != "clip") j["contrastive_loss"] = c.contrastive_loss;  // older configs stay byte-identical
   return j.dump(2);
 }
 
@@ -122,6 +127,7 @@ ModelConfig model_config_from_json(const std::string& text, const std::string& s
   top.read("name", c.name);
   top.read("family", c.family);
   top.read("embed_dim", c.embed_dim);
+  top.read("contrastive_loss", c.contrastive_loss);
   Reader vision(top.child("vision"), source + ":vision");
   vision.read("type", c.vision.type);
   vision.read("image_size", c.vision.image_size);

@@ -93,9 +93,17 @@ at::Tensor VisionTransformerImpl::forward_tokens(const at::Tensor& images) {
   at::Tensor patches = patch_embed->forward(images);                           // [B, N, D]
   at::Tensor cls = cls_token.expand({images.size(0), -1, -1}).to(patches.dtype());  // [B, 1, D]
   at::Tensor x = at::cat({cls, patches}, 1) + pos_embed;                       // [B, 1 + N, D]
+  if (is_training() && patch_dropout_ > 0.0) x = drop_patch_tokens(x, patch_dropout_);  // [B, 1 + K, D]
   if (!norm_pre.is_empty()) x = norm_pre->forward(x);
   for (const auto& block : *blocks) x = block->as<VitBlock>()->forward(x);
   return norm->forward(x);
+}
+
+void VisionTransformerImpl::set_patch_dropout(double prob) {
+  if (!(prob >= 0.0 && prob < 1.0)) {
+    throw ConfigError("--patch-dropout " + std::to_string(prob) + ": expected a rate in [0, 1)");
+  }
+  patch_dropout_ = prob;
 }
 
 at::Tensor VisionTransformerImpl::forward(const at::Tensor& images) {

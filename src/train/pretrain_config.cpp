@@ -58,6 +58,13 @@ void validate(const PretrainConfig& c) {
   require_finite(c.ssl_temp, "--ssl-temp", true);
   require_positive(c.ssl_mlp_dim, "--ssl-mlp-dim");
   require_positive(c.ssl_emb_dim, "--ssl-emb-dim");
+  require(c.loss.empty() || c.loss == "clip" || c.loss == "siglip", "--loss " + c.loss + ": expected clip or siglip");
+  require(std::isfinite(c.patch_dropout) && c.patch_dropout >= 0.0 && c.patch_dropout < 1.0,
+          "--patch-dropout " + std::to_string(c.patch_dropout) + ": expected a rate in [0, 1)");
+  require(c.lock_image || (c.lock_image_unlocked_groups == 0 && !c.lock_image_freeze_bn_stats),
+          "--lock-image-unlocked-groups and --lock-image-freeze-bn-stats need --lock-image");
+  require(c.lock_image_unlocked_groups >= 0,
+          "--lock-image-unlocked-groups " + std::to_string(c.lock_image_unlocked_groups) + ": expected 0 or more");
   for (double beta : c.betas) {
     require(beta >= 0.0 && beta < 1.0, "--betas " + std::to_string(c.betas[0]) + " " + std::to_string(c.betas[1]) +
                                            ": expected two numbers in [0, 1)");
@@ -81,6 +88,7 @@ void validate(const PretrainConfig& c) {
   if (!c.eval_templates.empty()) require_path(c.eval_templates, "--eval-templates");
   if (!c.eval_labels.empty()) require_path(c.eval_labels, "--eval-labels");
   if (!c.resume.empty()) require_path(c.resume, "--resume");
+  if (!c.pretrained_image.empty()) require_path(c.pretrained_image, "--pretrained-image");
   if (c.model.size() > 5 && c.model.compare(c.model.size() - 5, 5, ".json") == 0) require_path(c.model, "--model");
   require(!c.output_dir.empty(), "--output-dir: expected a folder");
   require(!fs::exists(c.output_dir) || fs::is_directory(c.output_dir),
@@ -104,6 +112,12 @@ std::string to_json(const PretrainConfig& c) {
   j["ssl-scale"] = c.ssl_scale;
   j["ssl-temp"] = c.ssl_temp;
   j["gather-with-grad"] = c.gather_with_grad;
+  j["loss"] = c.loss;
+  j["patch-dropout"] = c.patch_dropout;
+  j["pretrained-image"] = c.pretrained_image;
+  j["lock-image"] = c.lock_image;
+  j["lock-image-unlocked-groups"] = c.lock_image_unlocked_groups;
+  j["lock-image-freeze-bn-stats"] = c.lock_image_freeze_bn_stats;
   j["epochs"] = c.epochs;
   j["warmup-epochs"] = c.warmup_epochs;
   j["start-epoch"] = c.start_epoch;

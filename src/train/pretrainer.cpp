@@ -27,10 +27,14 @@
 #include "slipstream/eval/zero_shot.h"
 #include "slipstream/losses/slip_loss.h"
 #include "slipstream/models/registry.h"
+#include "slipstream/models/vision_transformer.h"
+#include "slipstream/core/safetensors.h"
+#include "slipstream/core/state_dict.h"
 #include "slipstream/train/adamw.h"
 #include "slipstream/train/checkpoint.h"
 #include "slipstream/train/autocast.h"
 #include "slipstream/train/grad_scaler.h"
+#include "slipstream/train/image_tower_lock.h"
 #include "slipstream/train/lr_schedule.h"
 #include "slipstream/train/tensorboard_writer.h"
 
@@ -164,6 +168,33 @@ std::string metrics_text(const std::map<std::string, double>& metrics) {
   return text;
 }
 
+// LiT's start: the image side (visual.*, and image_projection when the file has it) from a
+// safetensors file; every tensor of the tower must be there. Returns the line for the log.
+std::string load_pretrained_image(ContrastiveModelImpl& model, const std::string& path) {
+  const SafetensorsFile file = load_safetensors(path);
+  StateDict image_side;
+  for (const auto& [name, tensor] : file.tensors) {
+    if (name.rfind("visual.", 0) == 0 || name == "image_projection") image_side[name] = tensor;
+  }
+  if (image_side.empty()) {
+    throw ConfigError("--pretrained-image " + path + ": no visual.* tensors (convert timm or open_clip weights with "
+                      "scripts/convert_checkpoint.py)");
+  }
+  const LoadReport report = load_state_dict(model, image_side, /*strict=*/false);
+  std::vector<std::string> missing;
+  for (const std::string& name : report.missing) {
+    if (name.rfind("visual.", 0) == 0) missing.push_back(name);
+  }
+  if (!missing.empty() || !report.unexpected.empty() || !report.mismatched.empty()) {
+    LoadReport image_report = report;
+    image_report.missing = missing;
+    throw ConfigError("--pretrained-image " + path + " does not fit " + model.config().name + "'s image tower: " +
+                      image_report.summary());
+  }
+  return "=> image side initialised from " + path + " (" + std::to_string(image_side.size()) + " tensors" +
+         (image_side.count("image_projection") ? ", image_projection included)" : "; image_projection from the init)");
+}
+
 }  // namespace
 
 const std::atomic<bool>& install_stop_signals() {
@@ -215,20 +246,39 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     model_config.ssl.mlp_dim = config.ssl_mlp_dim;
     model_config.ssl.emb_dim = config.ssl_emb_dim;
   }
+  if (!config.loss.empty()) model_config.contrastive_loss = config.loss;
   validate(model_config);
   if (model_config.has_text() && config.bpe.empty()) {
     throw ConfigError("--bpe: " + model_config.name + " has a text tower; expected CLIP's bpe_simple_vocab_16e6.txt.gz");
   }
   at::manual_seed(static_cast<uint64_t>(config.seed));
   ContrastiveModel model = create_model(model_config);
+  std::vector<std::string> setup_lines;  // printed once the run's header is out
+  if (!config.pretrained_image.empty()) setup_lines.push_back(load_pretrained_image(*model, config.pretrained_image));
+  if (config.patch_dropout > 0.0) {
+    auto* vit = dynamic_cast<VisionTransformerImpl*>(model->visual().get());
+    if (!vit) throw ConfigError("--patch-dropout: " + model_config.name + "'s image tower is not a ViT");
+    vit->set_patch_dropout(config.patch_dropout);
+    setup_lines.push_back("=> patch dropout " + std::to_string(config.patch_dropout) + " in training");
+  }
+  std::optional<ImageTowerLock> image_lock;
+  if (config.lock_image) {
+    auto* clip = dynamic_cast<ClipModelImpl*>(model.get());
+    if (!clip) throw ConfigError("--lock-image: " + model_config.name + " has no text tower to train");
+    image_lock.emplace(*clip, ImageTowerLockOptions{config.lock_image_unlocked_groups, config.lock_image_freeze_bn_stats});
+    setup_lines.push_back("=> " + image_lock->summary());
+  }
+  // Train mode, with a locked image side kept in eval mode (again after every validation).
+  const auto set_train_mode = [&] { image_lock ? image_lock->train(*model) : model->train(); };
   model->to(device);
-  model->train();
+  set_train_mode();
   // Training-time draws (drop path) differ per rank, as SLIP's seed + rank.
   at::manual_seed(static_cast<uint64_t>(config.seed + environment.rank));
   LossOptions loss_options;
   loss_options.ssl_scale = config.ssl_scale;
   loss_options.ssl_temperature = config.ssl_temp;
   loss_options.gather_with_grad = config.gather_with_grad;
+  loss_options.contrastive = model_config.contrastive_loss;
   if (group) {
     // Every rank starts from rank 0's weights; features are gathered over ranks; the SimCLR
     // head's BatchNorm sees every rank's batch.
@@ -352,6 +402,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
         ", " + precision + ", " + std::to_string(dataset->size()) + " samples, " +
         std::to_string(steps_per_epoch) + " optimizer steps per epoch of " + std::to_string(config.batch_size) + " x " +
         std::to_string(config.update_freq) + ", " + std::to_string(loader.workers()) + " loader threads");
+  for (const std::string& line : setup_lines) print(line);
 
   // TensorBoard: scalars of every optimizer step (rank 0), output_dir/tensorboard/; the same as
   // JSON lines in output_dir/steps.jsonl (what slip_tools plot-loss draws).
@@ -560,6 +611,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
         const at::Tensor classifier = zero_shot_classifier(*clip, *tokenizer, class_names, templates, device);
         const ZeroShotAccuracy accuracy = evaluate_zero_shot(*clip, classifier, validation, device, config.batch_size,
                                                              static_cast<int>(config.workers), group);
+        set_train_mode();
         log_line["test_acc1"] = accuracy.top1;
         log_line["test_acc5"] = accuracy.top5;
         if (tensorboard) {

@@ -1,4 +1,5 @@
-// One worker of the data-parallel equivalence test: a small CLIP, SimCLR or SLIP model trained on
+// One worker of the data-parallel equivalence test: a small CLIP, SimCLR, SLIP or SigLIP (the clip
+// family with contrastive_loss siglip) model trained on
 // this rank's rows of a fixed global batch, with the distributed pieces (parameter broadcast,
 // gathered features with gradient, synchronised BatchNorm, bucketed gradient averaging). Writes
 // the step-0 loss (averaged over ranks) and gradients, and the weights after three AdamW steps.
@@ -28,7 +29,10 @@ int main(int argc, char** argv) try {
   at::set_num_threads(1);
 
   at::manual_seed(0);
-  ContrastiveModel model = create_model(testing::small_config(family));
+  const bool siglip = family == "siglip";
+  ModelConfig config = testing::small_config(siglip ? "clip" : family);
+  if (siglip) config.contrastive_loss = "siglip";
+  ContrastiveModel model = create_model(config);
   at::manual_seed(1);
   const ModelConfig& c = model->config();
   const at::Tensor images = at::randn({global_batch, 3, c.vision.image_size, c.vision.image_size});
@@ -41,6 +45,7 @@ int main(int argc, char** argv) try {
   std::shared_ptr<ProcessGroup> group;
   std::unique_ptr<GradientSynchronizer> synchronizer;
   LossOptions loss_options;
+  loss_options.contrastive = config.contrastive_loss;
   std::vector<at::Tensor> parameters;
   for (const at::Tensor& p : model->parameters()) {
     if (p.requires_grad()) parameters.push_back(p);
@@ -62,7 +67,7 @@ int main(int argc, char** argv) try {
     if (auto* simclr = dynamic_cast<SimclrModelImpl*>(model.get())) simclr->image_mlp->set_batch_norm(sync_batch_norm(group));
     synchronizer = std::make_unique<GradientSynchronizer>(group, parameters, /*bucket_bytes=*/64 << 10);
   }
-  const std::unique_ptr<ContrastiveLoss> loss_function = create_loss(family, loss_options);
+  const std::unique_ptr<ContrastiveLoss> loss_function = create_loss(config.family, loss_options);
   AdamW optimizer(slip_parameter_groups(*model, 0.1), AdamWOptions{1e-3, 0.9, 0.98, 1e-8});
 
   std::map<std::string, at::Tensor> out;

@@ -121,6 +121,10 @@ TEST(DataParallel, TwoRanksEqualOneRankWithTheWholeBatchForSimclr) {
 TEST(DataParallel, TwoRanksEqualOneRankWithTheWholeBatchForSlip) {
   expect_data_parallel_equivalence("slip", 40000 + ::getpid() % 10000);
 }
+TEST(DataParallel, TwoRanksEqualOneRankWithTheWholeBatchForSiglip) {
+  // SigLIP's chunked loss: each rank scores its images against every rank's texts, chunk by chunk.
+  expect_data_parallel_equivalence("siglip", 50000 + ::getpid() % 10000);
+}
 
 }  // namespace
 }  // namespace slipstream

@@ -45,6 +45,7 @@ ModelOutputs slice_outputs(const ModelOutputs& full, int64_t rank, int64_t local
   out.aug1_embed = full.aug1_embed.slice(0, rank * local, (rank + 1) * local);
   out.aug2_embed = full.aug2_embed.slice(0, rank * local, (rank + 1) * local);
   out.logit_scale = full.logit_scale;
+  out.logit_bias = full.logit_bias;
   return out;
 }
 
@@ -52,21 +53,29 @@ TEST(Losses, TwoSimulatedRanksEqualOneProcessWithTheWholeBatch) {
   at::manual_seed(4);
   const int64_t local = 4, world = 2;
   std::vector<at::Tensor> leaves = {at::randn({world * local, 16}), at::randn({world * local, 16}),
-                                    at::randn({world * local, 8}), at::randn({world * local, 8}), at::full({}, 2.0)};
+                                    at::randn({world * local, 8}), at::randn({world * local, 8}), at::full({}, 2.0),
+                                    at::full({}, -1.5)};
   for (auto& leaf : leaves) leaf.requires_grad_(true);
 
-  for (const char* family : {"clip", "simclr", "slip"}) {
-    SCOPED_TRACE(family);
-    ModelOutputs full{leaves[0], leaves[1], leaves[2], leaves[3], leaves[4].exp()};
-    LossOutput single = create_loss(family)->forward(full);
+  for (const std::string name : {"clip", "simclr", "slip", "siglip"}) {
+    SCOPED_TRACE(name);
+    // "siglip": the clip family with SigLIP's loss, which gathers the texts alone.
+    const char* family = name == "siglip" ? "clip" : name.c_str();
+    LossOptions single_options;
+    single_options.contrastive = name == "siglip" ? "siglip" : "clip";
+    ModelOutputs full{leaves[0], leaves[1], leaves[2], leaves[3], leaves[4].exp(), leaves[5]};
+    LossOutput single = create_loss(family, single_options)->forward(full);
     auto single_grads = torch::autograd::grad({single.loss}, leaves, {}, true, false, /*allow_unused=*/true);
 
     at::Tensor mean_loss = at::zeros({});
     for (int64_t rank = 0; rank < world; ++rank) {
-      LossOptions options;
+      LossOptions options = single_options;
       // Other ranks' rows are normalised copies of the same leaves: gradient flows to them too.
       options.gather = std::make_shared<SimulatedGather>(
           rank, world, std::vector<at::Tensor>{full.image_embed, full.text_embed});
+      if (name == "siglip") {
+        options.gather = std::make_shared<SimulatedGather>(rank, world, std::vector<at::Tensor>{full.text_embed});
+      }
       if (std::string(family) == "simclr") {
         options.gather = std::make_shared<SimulatedGather>(
             rank, world, std::vector<at::Tensor>{full.aug1_embed, full.aug2_embed});
@@ -115,6 +124,42 @@ TEST(Losses, ClipLossOnOrthonormalPairsMatchesTheClosedForm) {
   EXPECT_NEAR(result.loss.item<double>(), expected, 1e-6);
   EXPECT_EQ(result.metrics.at("clip_acc").item<double>(), 100.0);
   EXPECT_EQ(result.metrics.at("clip_loss").item<double>(), result.metrics.at("loss").item<double>());
+}
+
+TEST(Losses, SiglipLossOnOrthonormalPairsMatchesTheClosedForm) {
+  const int64_t batch = 5;
+  const double scale = 10.0, bias = -3.0;
+  at::Tensor embeddings = at::eye(batch).mul(2.0);  // normalised to the identity
+  ModelOutputs outputs;
+  outputs.image_embed = embeddings;
+  outputs.text_embed = embeddings.clone();
+  outputs.logit_scale = at::full({}, scale);
+  outputs.logit_bias = at::full({}, bias);
+  LossOutput result = SiglipLoss().forward(outputs);
+  // Per image: the matching text has logit t + b (label +1), the other B-1 have b (label -1).
+  const auto log_sigmoid = [](double x) { return -std::log1p(std::exp(-x)); };
+  const double expected = -(log_sigmoid(scale + bias) + (batch - 1) * log_sigmoid(-bias));
+  EXPECT_NEAR(result.loss.item<double>(), expected, 1e-6);
+  EXPECT_EQ(result.metrics.at("clip_acc").item<double>(), 100.0);
+  EXPECT_EQ(result.metrics.at("siglip_loss").item<double>(), result.metrics.at("loss").item<double>());
+  outputs.logit_bias = at::Tensor();
+  EXPECT_THROW(SiglipLoss().forward(outputs), ShapeError);  // a CLIP-built model has no bias
+}
+
+TEST(Losses, SlipWithSiglipReplacesTheImageTextTerm) {
+  at::manual_seed(8);
+  ModelOutputs outputs{at::randn({6, 16}), at::randn({6, 16}), at::randn({6, 8}), at::randn({6, 8}),
+                       at::full({}, 10.0), at::full({}, -10.0)};
+  LossOptions options;
+  options.contrastive = "siglip";
+  const LossOutput slip = create_loss("slip", options)->forward(outputs);
+  const LossOutput siglip = SiglipLoss().forward(outputs);
+  const LossOutput ssl = SimclrLoss().forward(outputs);
+  EXPECT_NEAR(slip.loss.item<double>(), siglip.loss.item<double>() + ssl.loss.item<double>(), 1e-5);
+  EXPECT_EQ(slip.metrics.count("siglip_loss"), 1u);
+  EXPECT_EQ(slip.metrics.count("clip_loss"), 0u);
+  options.contrastive = "sigmoid";
+  EXPECT_THROW(create_loss("clip", options), ConfigError);
 }
 
 TEST(Losses, ClipAccuracyCountsArgmaxHits) {

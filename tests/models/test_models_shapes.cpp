@@ -1,5 +1,6 @@
 // Model behaviour on small shapes: output shapes per family, SLIP's state-dict names, clear
-// errors for wrong inputs, drop path, the logit-scale clamp, and dtype conversion.
+// errors for wrong inputs, drop path, patch dropout, the logit-scale clamp, SigLIP's temperature
+// and bias, and dtype conversion.
 #include <gtest/gtest.h>
 
 #include "models/small_configs.h"
@@ -114,6 +115,43 @@ TEST(Models, DropPathIsActiveOnlyInTraining) {
   // Linear schedule: 0 at the first block, the full rate at the last.
   EXPECT_EQ(vit->blocks[0]->as<VitBlock>()->drop_path->rate(), 0.0);
   EXPECT_EQ(vit->blocks[1]->as<VitBlock>()->drop_path->rate(), 0.5);
+}
+
+TEST(Models, PatchDropoutThinsTheTokensInTrainingOnly) {
+  ModelConfig c = small_config("clip");  // 32 / 16 = 2 x 2 = 4 patches
+  c.vision.patch_size = 8;               // 16 patches
+  VisionTransformer vit(c.vision);
+  vit->set_patch_dropout(0.5);
+  const at::Tensor images = at::randn({3, 3, 32, 32});
+  vit->train();
+  at::manual_seed(5);
+  const at::Tensor thinned = vit->forward_tokens(images);
+  EXPECT_EQ(thinned.sizes(), (std::vector<int64_t>{3, 1 + 8, 32}));
+  // The same draw, applied by hand to the embedded tokens, gives the same tower output.
+  at::Tensor x = at::cat({vit->cls_token.expand({3, -1, -1}), vit->patch_embed->forward(images)}, 1) + vit->pos_embed;
+  at::manual_seed(5);
+  x = drop_patch_tokens(x, 0.5);
+  for (const auto& block : *vit->blocks) x = block->as<VitBlock>()->forward(x);
+  EXPECT_TRUE(at::allclose(vit->norm->forward(x), thinned, 1e-5, 1e-6));
+  vit->eval();
+  EXPECT_EQ(vit->forward_tokens(images).size(1), 1 + 16);
+  EXPECT_THROW(vit->set_patch_dropout(1.0), ConfigError);
+}
+
+TEST(Models, SiglipModelsStartAtLogTenAndMinusTen) {
+  ModelConfig c = small_config("clip");
+  c.contrastive_loss = "siglip";
+  auto model = std::dynamic_pointer_cast<ClipModelImpl>(create_model(c));
+  EXPECT_NEAR(model->logit_scale.item<double>(), std::log(10.0), 1e-6);
+  ASSERT_TRUE(model->logit_bias.defined());
+  EXPECT_EQ(model->logit_bias.item<double>(), -10.0);
+  EXPECT_EQ(state_dict(*model).count("logit_bias"), 1u);
+  const ModelOutputs out = model->forward(small_inputs(2, c));
+  EXPECT_EQ(out.logit_bias.item<double>(), -10.0);
+  EXPECT_EQ(model_config_from_json(to_json(c)), c);  // the config remembers the objective
+  EXPECT_FALSE(std::dynamic_pointer_cast<ClipModelImpl>(create_model(small_config("clip")))->logit_bias.defined());
+  c.family = "simclr";
+  EXPECT_THROW(validate(c), ConfigError);  // SigLIP needs a text tower
 }
 
 TEST(Models, LogitScaleClampAndExp) {

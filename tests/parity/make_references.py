@@ -197,6 +197,30 @@ def slip_loss(outputs, ssl_scale=1.0, tau=0.1):
             "clip_acc": c["clip_acc"], "ssl_loss": s["ssl_loss"], "ssl_acc": s["ssl_acc"]}
 
 
+def siglip_loss(image_embed, text_embed, logit_scale, logit_bias):
+    """open_clip's SigLipLoss itself (single process), on L2-normalised embeddings as open_clip's
+    CLIP.forward hands them over; clip_acc is the argmax of each image's row of logits."""
+    image, text = F.normalize(image_embed, dim=-1), F.normalize(text_embed, dim=-1)
+    loss = open_clip.loss.SigLipLoss()(image, text, logit_scale, logit_bias)
+    with torch.no_grad():
+        logits = logit_scale * image @ text.T + logit_bias
+        acc = 100 * (logits.argmax(-1) == torch.arange(len(image))).float().mean()
+    return {"loss": loss, "siglip_loss": loss, "clip_acc": acc}
+
+
+def patch_dropout_case(out_dir):
+    """open_clip's PatchDropout (FLIP) in training mode: which tokens survive a fixed seed's draw."""
+    from open_clip.transformer import PatchDropout
+    seed(600)
+    tokens = torch.randn(3, 1 + 16, 8)
+    io = {"tokens": tokens}
+    for prob in (0.5, 0.75):
+        dropout = PatchDropout(prob).train()
+        torch.manual_seed(601)
+        io[f"kept_{int(prob * 100)}"] = dropout(tokens)
+    save_file({k: v.contiguous() for k, v in io.items()}, os.path.join(out_dir, "patch_dropout.io.safetensors"))
+
+
 def loss_case(out_dir):
     seed(500)
     batch, embed, ssl = 8, 512, 256
@@ -206,10 +230,15 @@ def loss_case(out_dir):
     aug1 = torch.randn(batch, ssl)
     aug2 = aug1 + 1.2 * torch.randn(batch, ssl)
     log_scale = torch.tensor(math.log(1 / 0.07))
-    io = {"image_embed": image, "text_embed": text, "aug1_embed": aug1, "aug2_embed": aug2, "log_scale": log_scale}
+    # SigLIP's bias away from its -10 init, so that positives and negatives both carry gradient.
+    logit_bias = torch.tensor(-4.0)
+    io = {"image_embed": image, "text_embed": text, "aug1_embed": aug1, "aug2_embed": aug2, "log_scale": log_scale,
+          "logit_bias": logit_bias}
     for name, fn in [("clip", lambda t: clip_loss(t["image_embed"], t["text_embed"], t["log_scale"].exp())),
                      ("simclr", lambda t: simclr_loss(t["aug1_embed"], t["aug2_embed"])),
-                     ("slip", lambda t: slip_loss({**t, "logit_scale": t["log_scale"].exp()}))]:
+                     ("slip", lambda t: slip_loss({**t, "logit_scale": t["log_scale"].exp()})),
+                     ("siglip", lambda t: siglip_loss(t["image_embed"], t["text_embed"], t["log_scale"].exp(),
+                                                      t["logit_bias"]))]:
         leaves = {k: v.clone().requires_grad_(True) for k, v in io.items()}
         result = fn(leaves)
         result["loss"].backward()
@@ -489,7 +518,9 @@ def main():
     rn50_case(args.out)
     print("  rn50: open_clip ModifiedResNet", flush=True)
     loss_case(args.out)
-    print("  losses: SLIP's CLIPLoss, SIMCLRLoss, SLIPLoss", flush=True)
+    print("  losses: SLIP's CLIPLoss, SIMCLRLoss, SLIPLoss; open_clip's SigLipLoss", flush=True)
+    patch_dropout_case(args.out)
+    print("  patch_dropout: open_clip's PatchDropout (FLIP)", flush=True)
     slip_small_case(args.out)
     print("  slip_small: SLIP model composition, train-mode step", flush=True)
     for index, case in enumerate(OPEN_CLIP_CASES):

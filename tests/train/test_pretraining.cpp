@@ -10,6 +10,7 @@
 
 #include "models/small_configs.h"
 #include "slipstream/core/error.h"
+#include "slipstream/core/safetensors.h"
 #include "slipstream/models/model_config.h"
 #include "slipstream/models/registry.h"
 #include "slipstream/train/checkpoint.h"
@@ -128,6 +129,45 @@ TEST(Pretraining, AccumulationStepsOncePerUpdateFreqMicroBatches) {
   // The logit scale (exp of the clamped log-scale) starts at 1/0.07 and stays within SLIP's clamp.
   for (double scale : run.logit_scales) EXPECT_TRUE(scale >= 1.0 && scale <= 100.0) << scale;
   EXPECT_NEAR(run.logit_scales.front(), 1.0 / 0.07, 0.1);
+  fs::remove_all(folder);
+}
+
+TEST(Pretraining, SiglipWithPatchDropoutTrainsAndRecordsItsObjective) {
+  const fs::path folder = fresh_folder("siglip");
+  PretrainConfig config = small_run(folder, "clip");
+  config.loss = "siglip";
+  config.patch_dropout = 0.5;
+  config.epochs = 1;
+  config.warmup_epochs = 0;
+  Recorded run;
+  ASSERT_TRUE(pretrain(config, run.hooks()).completed);
+  ASSERT_EQ(run.metrics.size(), 6u);
+  EXPECT_EQ(run.metrics[0].count("siglip_loss"), 1u);
+  EXPECT_EQ(run.metrics[0].count("clip_loss"), 0u);
+  EXPECT_NEAR(run.logit_scales.front(), 10.0, 0.1);  // SigLIP's temperature starts at ln 10
+  // At t = 10, b = -10 and unrelated embeddings (cosines near 0), each image's matching pair costs
+  // -log sigmoid(10 cos - 10), about 10, and its negatives about e^{-10} each.
+  EXPECT_NEAR(run.metrics[0].at("siglip_loss"), 10.0, 1.5);
+  bool logged = false;
+  for (const std::string& line : run.lines) logged = logged || line.find("patch dropout 0.5") != std::string::npos;
+  EXPECT_TRUE(logged);
+  // The checkpoint's model config says siglip, so evaluation rebuilds the bias.
+  const SafetensorsFile header =
+      read_safetensors_header((fs::path(latest_checkpoint(config.output_dir).value()) / "model.safetensors").string());
+  const ModelConfig saved = model_config_from_json(header.metadata.at("model_config"));
+  EXPECT_EQ(saved.contrastive_loss, "siglip");
+
+  // Patch dropout needs a ViT; a bad --loss is refused.
+  config = small_run(folder, "clip");
+  config.patch_dropout = 0.5;
+  ModelConfig resnet = testing::small_config("clip", "modified_resnet");
+  resnet.text.vocab_size = 49408;
+  std::ofstream(folder / "resnet.json") << to_json(resnet);
+  config.model = (folder / "resnet.json").string();
+  EXPECT_THROW(pretrain(config), ConfigError);
+  config = small_run(folder, "clip");
+  config.loss = "sigmoid";
+  EXPECT_THROW(pretrain(config), ConfigError);
   fs::remove_all(folder);
 }
 

@@ -29,6 +29,7 @@ struct ModelOutputs {
   at::Tensor aug1_embed;   // [B, ssl.emb_dim]
   at::Tensor aug2_embed;   // [B, ssl.emb_dim]
   at::Tensor logit_scale;  // [] exp(log-scale), as SLIP's forward returns it
+  at::Tensor logit_bias;   // [] SigLIP's learned bias (models built for contrastive_loss "siglip")
 };
 
 class ContrastiveModelImpl : public torch::nn::Module {
@@ -58,7 +59,8 @@ class ClipModelImpl : public ContrastiveModelImpl {
 
   TextTransformer text() const { return text_; }
   at::Tensor image_projection;  // [vision width, E]
-  at::Tensor logit_scale;       // [] initialised to ln(1/0.07)
+  at::Tensor logit_scale;       // [] initialised to ln(1/0.07); SigLIP: ln 10
+  at::Tensor logit_bias;        // [] SigLIP only (open_clip's name), initialised to -10; undefined otherwise
 
  private:
   // The text tower's parts are registered on this module directly (SLIP's flat names);

@@ -1,4 +1,4 @@
-// Small layers shared by the towers: QuickGELU, stochastic depth, and an activation chooser.
+// Small layers shared by the towers: QuickGELU, stochastic depth, patch dropout, and an activation chooser.
 #pragma once
 #include <torch/nn/module.h>
 
@@ -24,5 +24,11 @@ class DropPathImpl : public torch::nn::Module {
   double rate_;
 };
 TORCH_MODULE(DropPath);
+
+// FLIP's patch dropout (open_clip's PatchDropout, exclude_first_token): keeps the first (CLS) token
+// and max(1, int(N * (1 - prob))) of the N others, chosen per sample as the top-k of
+// randn(B, N) drawn from the CPU generator, in that top-k order (so a seed reproduces
+// open_clip's choice). [B, 1 + N, D] -> [B, 1 + K, D]
+at::Tensor drop_patch_tokens(const at::Tensor& tokens, double prob);
 
 }  // namespace slipstream

@@ -49,6 +49,9 @@ struct ModelConfig {
   std::string name;              // e.g. "SLIP_VITB16"
   std::string family = "clip";   // "clip" | "simclr" | "slip"
   int64_t embed_dim = 512;       // joint image-text embedding
+  // The image-text objective the model is built for: "clip" (softmax InfoNCE; logit_scale starts at
+  // ln(1/0.07)) or "siglip" (pairwise sigmoid; logit_scale starts at ln 10, plus a logit_bias at -10).
+  std::string contrastive_loss = "clip";
   VisionConfig vision;
   TextConfig text;
   SslHeadConfig ssl;

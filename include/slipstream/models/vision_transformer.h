@@ -63,6 +63,10 @@ class VisionTransformerImpl : public VisionTowerImpl {
   at::Tensor forward_tokens(const at::Tensor& images);    // [B, 3, S, S] -> [B, 1 + N, D] after the final norm
   int64_t output_width() const override { return config_.width; }
   const VisionConfig& config() const { return config_; }
+  // FLIP's patch dropout in training mode (a run setting, not part of the weights or the config):
+  // after the position embedding, only CLS and a random share 1 - prob of the patches go on.
+  void set_patch_dropout(double prob);
+  double patch_dropout() const { return patch_dropout_; }
   // timm's init: trunc normal(0.02) for Linear weights and pos_embed, zero biases, cls_token N(0, 1e-6).
   void reset_parameters();
 
@@ -75,6 +79,7 @@ class VisionTransformerImpl : public VisionTowerImpl {
 
  private:
   VisionConfig config_;
+  double patch_dropout_ = 0.0;
 };
 TORCH_MODULE(VisionTransformer);
 

@@ -26,6 +26,13 @@ struct PretrainConfig {
   double ssl_scale = 1.0;
   double ssl_temp = 0.1;
   bool gather_with_grad = true;  // ClipLoss gathers with gradient; false: SLIP's gradient-free gather
+  std::string loss;              // "": the model's contrastive_loss; clip | siglip (SigLIP's sigmoid loss)
+  double patch_dropout = 0.0;    // FLIP: share of image patches dropped in training (ViT towers)
+  // LiT (open_clip's --lock-image*): start the image side from pretrained weights and freeze it
+  std::string pretrained_image;  // safetensors with visual.* (and image_projection), e.g. a converted timm ViT
+  bool lock_image = false;
+  int64_t lock_image_unlocked_groups = 0;   // the last K groups of the image side train
+  bool lock_image_freeze_bn_stats = false;  // BatchNorm statistics stay fixed in unlocked groups too
   // Optimisation
   int64_t epochs = 25;
   int64_t warmup_epochs = 1;
