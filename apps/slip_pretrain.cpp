@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
   app.add_option("--loss", c.loss, "Image-text loss: clip or siglip (default: the model's)");
   app.add_option("--patch-dropout", c.patch_dropout, "FLIP: share of image patches dropped in training (ViT)")
       ->capture_default_str();
+  app.add_option("--wordnet", c.wordnet, "DeCLIP: WordNet's database folder (EDA's synonyms)")->capture_default_str();
+  app.add_option("--nn-queue-size", c.nn_queue_size, "DeCLIP: nearest-neighbour queue of text embeddings per process")
+      ->capture_default_str();
   app.add_option("--pretrained-image", c.pretrained_image,
                  "Safetensors weights of the image side (visual.*, image_projection), e.g. a converted timm ViT");
   app.add_flag("--lock-image", c.lock_image, "LiT: freeze the image tower (eval mode, no gradients)");

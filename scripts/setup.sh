@@ -3,7 +3,8 @@
 # Idempotent: a second run changes nothing and takes seconds.
 #   - Debian packages: compiler tools (clang and its libFuzzer runtime for the fuzz targets), the
 #     header-only libraries (CLI11, nlohmann_json, spdlog),
-#     GoogleTest, ccache, and the data component's ICU, zlib, libjpeg, OpenCV and sentencepiece.
+#     GoogleTest, ccache, the data component's ICU, zlib, libjpeg, OpenCV and sentencepiece, and
+#     WordNet's database (wordnet-base: DeCLIP's synonym replacement).
 #   - A Python virtual environment (default ~/.cache/slipstream/venv, outside the checkout so CI
 #     runs reuse it) with the pinned torch wheel (LibTorch) and the parity-test packages.
 # Environment: SLIPSTREAM_VENV (venv path), SLIPSTREAM_SKIP_APT=1 (do not touch system packages).
@@ -21,7 +22,7 @@ fail() { echo "[setup] error: $*" >&2; exit 1; }
 packages=(g++ clang libclang-rt-14-dev cmake ninja-build ccache pkg-config git python3 python3-venv
           libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libgmock-dev
           libicu-dev zlib1g-dev libjpeg-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-          libsentencepiece-dev libgloo-dev)
+          libsentencepiece-dev libgloo-dev wordnet-base)
 missing=()
 for package in "${packages[@]}"; do
   if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

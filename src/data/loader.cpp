@@ -151,7 +151,7 @@ Batch Loader::build(int64_t step) {
   const at::TensorOptions long_options = at::TensorOptions().dtype(at::kLong).pinned_memory(pin_);
   batch.indices = at::empty({rows}, long_options);
   batch.labels = at::empty({rows}, long_options);
-  std::vector<std::vector<int64_t>> token_rows;
+  std::vector<std::vector<int64_t>> token_rows, augmented_rows;
   for (int64_t row = 0; row < rows; ++row) {
     int64_t chosen = 0;
     Example example = load_sample(begin + row, plan_[static_cast<size_t>(begin + row)], chosen, batch.replaced);
@@ -166,10 +166,15 @@ Batch Loader::build(int64_t step) {
     batch.labels.data_ptr<int64_t>()[row] = example.label;
     batch.captions.push_back(std::move(example.caption));
     if (pipeline_->options().tokenizer) token_rows.push_back(std::move(example.tokens));
+    if (pipeline_->options().caption_view) augmented_rows.push_back(std::move(example.tokens_aug));
   }
   if (pipeline_->options().tokenizer) {
     batch.tokens = pad_token_rows(token_rows, pipeline_->options().context_length);  // [B, context]
     if (pin_) batch.tokens = batch.tokens.pin_memory();
+    if (pipeline_->options().caption_view) {
+      batch.tokens_aug = pad_token_rows(augmented_rows, pipeline_->options().context_length);  // [B, context]
+      if (pin_) batch.tokens_aug = batch.tokens_aug.pin_memory();
+    }
   }
   return batch;
 }

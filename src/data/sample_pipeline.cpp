@@ -54,6 +54,10 @@ Example SamplePipeline::operator()(const RawSample& sample, uint64_t seed, uint6
     example.caption = sample.captions[std::uniform_int_distribution<size_t>(0, sample.captions.size() - 1)(rng)];
   }
   if (options_.tokenizer) example.tokens = options_.tokenizer(example.caption);
+  if (options_.tokenizer && options_.caption_view) {
+    std::mt19937_64 rng = sample_rng(seed, epoch, static_cast<uint64_t>(index), kCaptionViewStream);
+    example.tokens_aug = options_.tokenizer(options_.caption_view(example.caption, rng));
+  }
   if (!options_.views.empty()) {
     const Image image = decode(sample);
     for (size_t v = 0; v < options_.views.size(); ++v) {

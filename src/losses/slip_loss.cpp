@@ -37,7 +37,11 @@ std::unique_ptr<ContrastiveLoss> create_loss(const std::string& family, const Lo
     return std::make_unique<SlipLoss>(options.ssl_scale, options.ssl_temperature, options.gather,
                                       options.gather_with_grad, options.contrastive);
   }
-  throw ConfigError("no loss for model family '" + family + "' (expected clip, simclr or slip)");
+  if (family == "declip") {
+    return std::make_unique<DeclipLoss>(DeclipLossWeights{}, options.nn_queue_size, options.gather,
+                                        options.gather_with_grad);
+  }
+  throw ConfigError("no loss for model family '" + family + "' (expected clip, simclr, slip or declip)");
 }
 
 }  // namespace slipstream

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "slipstream/core/error.h"
+#include "slipstream/models/declip_model.h"
 #include "slipstream/models/init.h"
 #include "slipstream/models/modified_resnet.h"
 #include "slipstream/models/vision_transformer.h"
@@ -66,8 +67,9 @@ at::Tensor ClipModelImpl::encode_image(const at::Tensor& images) {
 
 at::Tensor ClipModelImpl::encode_text(const at::Tensor& tokens) { return text_->forward(tokens); }
 
-void ClipModelImpl::clamp_logit_scale(double low, double high) {
+void ClipModelImpl::clamp_logit_scale() {
   torch::NoGradGuard no_grad;
+  const auto [low, high] = logit_scale_bounds();
   logit_scale.clamp_(low, high);
 }
 
@@ -110,6 +112,7 @@ ContrastiveModel create_model(const ModelConfig& config) {
   if (config.family == "clip") return std::make_shared<ClipModelImpl>(config);
   if (config.family == "simclr") return std::make_shared<SimclrModelImpl>(config);
   if (config.family == "slip") return std::make_shared<SlipModelImpl>(config);
+  if (config.family == "declip") return std::make_shared<DeclipModelImpl>(config);
   throw ConfigError("unknown model family '" + config.family + "'");
 }
 

@@ -69,8 +69,8 @@ bool operator==(const ModelConfig& a, const ModelConfig& b) { return to_json(a) 
 
 void validate(const ModelConfig& c) {
   const std::string& n = c.name.empty() ? std::string("<unnamed>") : c.name;
-  require(c.family == "clip" || c.family == "simclr" || c.family == "slip", n, "family",
-          "must be clip, simclr or slip (got '" + c.family + "')");
+  require(c.family == "clip" || c.family == "simclr" || c.family == "slip" || c.family == "declip", n, "family",
+          "must be clip, simclr, slip or declip (got '" + c.family + "')");
   require(c.embed_dim > 0, n, "embed_dim", "must be positive");
   require(c.contrastive_loss == "clip" || c.contrastive_loss == "siglip", n, "contrastive_loss",
           "must be clip or siglip (got '" + c.contrastive_loss + "')");
@@ -100,6 +100,12 @@ void validate(const ModelConfig& c) {
     const TextConfig& t = c.text;
     require(t.context_length > 0 && t.vocab_size > 0 && t.layers > 0, n, "text", "sizes must be positive");
     require(t.width > 0 && t.heads > 0 && t.width % t.heads == 0, n, "text.width", "must be divisible by text.heads");
+    require(t.token_layout == "clip" || t.token_layout == "declip", n, "text.token_layout",
+            "must be clip or declip (got '" + t.token_layout + "')");
+    require(t.token_layout == "clip" || t.vocab_size == 49409, n, "text.vocab_size",
+            "must be 49409 with token_layout declip (CLIP's 49408 and <|mask|>)");
+    require(c.family != "declip" || t.token_layout == "declip", n, "text.token_layout",
+            "must be declip for the declip family (masked language modelling needs <|mask|>)");
   }
   if (c.has_ssl_head()) require(c.ssl.mlp_dim > 0 && c.ssl.emb_dim > 0, n, "ssl", "sizes must be positive");
 }
@@ -109,6 +115,7 @@ std::string to_json(const ModelConfig& c) {
   if (c.has_text()) {
     j["text"] = {{"context_length", c.text.context_length}, {"vocab_size", c.text.vocab_size},
                  {"width", c.text.width}, {"heads", c.text.heads}, {"layers", c.text.layers}};
+    if (c.text.token_layout != "clip") j["text"]["token_layout"] = c.text.token_layout;
   }
   if (c.has_ssl_head()) j["ssl"] = {{"mlp_dim", c.ssl.mlp_dim}, {"emb_dim", c.ssl.emb_dim}};
   if (c.contrastive_loss != "clip") j["contrastive_loss"] = c.contrastive_loss;  // older configs stay byte-identical
@@ -149,6 +156,7 @@ ModelConfig model_config_from_json(const std::string& text, const std::string& s
   text_reader.read("width", c.text.width);
   text_reader.read("heads", c.text.heads);
   text_reader.read("layers", c.text.layers);
+  text_reader.read("token_layout", c.text.token_layout);
   text_reader.reject_unknown();
   Reader ssl(top.child("ssl"), source + ":ssl");
   ssl.read("mlp_dim", c.ssl.mlp_dim);

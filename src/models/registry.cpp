@@ -48,6 +48,18 @@ std::map<std::string, ModelConfig> build_registry() {
   rn50.family = "clip";
   rn50.vision = modified_resnet50();
   registry[rn50.name] = rn50;
+  // DeCLIP (Sense-GVT/DeCLIP): CLIP's towers, the text side with a <|mask|> row for masked LM.
+  for (const auto& [suffix, vision] : std::map<std::string, VisionConfig>{
+           {"VITB16", vits.at("VITB16")}, {"VITB32", vit(768, 12, 12)}, {"RN50", modified_resnet50()}}) {
+    ModelConfig c;
+    c.name = "DECLIP_" + suffix;
+    c.family = "declip";
+    c.vision = vision;
+    if (suffix == "VITB32") c.vision.patch_size = 32;
+    c.text.vocab_size = 49409;
+    c.text.token_layout = "declip";
+    registry[c.name] = c;
+  }
   return registry;
 }
 

@@ -91,16 +91,26 @@ at::Tensor TextTransformerImpl::forward_tokens(const at::Tensor& tokens) {
                      ", got " + std::string(c10::toString(tokens.scalar_type())) + " " + c10::str(tokens.sizes()));
   }
   const int64_t length = tokens.size(1);
-  at::Tensor x = token_embedding->forward(tokens) + positional_embedding.slice(0, 0, length);  // [B, L, D]
+  at::Tensor x = token_embedding->forward(embedding_ids(tokens)) + positional_embedding.slice(0, 0, length);  // [B, L, D]
   x = transformer->forward(x, /*causal=*/true);
   return ln_final->forward(x);  // [B, L, D]
 }
 
-at::Tensor TextTransformerImpl::forward(const at::Tensor& tokens) {
-  at::Tensor x = forward_tokens(tokens);                                      // [B, L, D]
-  at::Tensor eot = tokens.argmax(-1).view({-1, 1, 1}).expand({-1, 1, x.size(2)});  // [B, 1, D]
-  at::Tensor pooled = x.gather(1, eot).squeeze(1);                                // [B, D]
-  return pooled.matmul(text_projection);                                          // [B, E]
+at::Tensor TextTransformerImpl::embedding_ids(const at::Tensor& tokens) const {
+  if (config_.token_layout != "declip") return tokens;
+  // CLIP's specials move up one row and <|mask|> takes DeCLIP's row below them.
+  const at::Tensor specials = tokens.ge(kMaskTokenId - 2);  // SOT, EOT, <|mask|>
+  const at::Tensor shifted = at::where(tokens.eq(kMaskTokenId), tokens - 2, tokens + 1);
+  return at::where(specials, shifted, tokens);
 }
+
+at::Tensor TextTransformerImpl::project_eot(const at::Tensor& features, const at::Tensor& tokens) const {
+  // EOT is the largest id in both layouts (DeCLIP's <|mask|> sits below it).
+  at::Tensor eot = embedding_ids(tokens).argmax(-1).view({-1, 1, 1}).expand({-1, 1, features.size(2)});  // [B, 1, D]
+  at::Tensor pooled = features.gather(1, eot).squeeze(1);                                          // [B, D]
+  return pooled.matmul(text_projection);                                                           // [B, E]
+}
+
+at::Tensor TextTransformerImpl::forward(const at::Tensor& tokens) { return project_eot(forward_tokens(tokens), tokens); }
 
 }  // namespace slipstream

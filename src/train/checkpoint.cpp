@@ -118,6 +118,7 @@ std::string write_checkpoint(const std::string& output_dir, const torch::nn::Mod
   StateDict tensors;
   prefix_into(tensors, "optimizer/", state.optimizer);
   prefix_into(tensors, "scaler/", state.scaler);
+  prefix_into(tensors, "loss/", state.loss);
   prefix_into(tensors, "rng/", state.rng);
   std::map<std::string, std::string> state_metadata = metadata;
   char best[32];
@@ -191,6 +192,7 @@ TrainingState read_checkpoint(const std::string& folder, torch::nn::Module& mode
   state.meters_json = meta("meters");
   state.optimizer = with_prefix(state_file.tensors, "optimizer/");
   state.scaler = with_prefix(state_file.tensors, "scaler/");
+  state.loss = with_prefix(state_file.tensors, "loss/");
   state.rng = with_prefix(state_file.tensors, "rng/");
   load_weights(model, weights.string(), /*strict=*/true);
   return state;

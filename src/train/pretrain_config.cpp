@@ -61,6 +61,7 @@ void validate(const PretrainConfig& c) {
   require(c.loss.empty() || c.loss == "clip" || c.loss == "siglip", "--loss " + c.loss + ": expected clip or siglip");
   require(std::isfinite(c.patch_dropout) && c.patch_dropout >= 0.0 && c.patch_dropout < 1.0,
           "--patch-dropout " + std::to_string(c.patch_dropout) + ": expected a rate in [0, 1)");
+  require_positive(c.nn_queue_size, "--nn-queue-size");
   require(c.lock_image || (c.lock_image_unlocked_groups == 0 && !c.lock_image_freeze_bn_stats),
           "--lock-image-unlocked-groups and --lock-image-freeze-bn-stats need --lock-image");
   require(c.lock_image_unlocked_groups >= 0,
@@ -114,6 +115,8 @@ std::string to_json(const PretrainConfig& c) {
   j["gather-with-grad"] = c.gather_with_grad;
   j["loss"] = c.loss;
   j["patch-dropout"] = c.patch_dropout;
+  j["wordnet"] = c.wordnet;
+  j["nn-queue-size"] = c.nn_queue_size;
   j["pretrained-image"] = c.pretrained_image;
   j["lock-image"] = c.lock_image;
   j["lock-image-unlocked-groups"] = c.lock_image_unlocked_groups;

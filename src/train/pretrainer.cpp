@@ -18,6 +18,7 @@
 #include "slipstream/core/atomic_file.h"
 #include "slipstream/core/error.h"
 #include "slipstream/data/clip_tokenizer.h"
+#include "slipstream/data/easy_data_augmentation.h"
 #include "slipstream/data/datasets/open_dataset.h"
 #include "slipstream/data/loader.h"
 #include "slipstream/dist/collectives.h"
@@ -76,6 +77,7 @@ struct EpochMeters {
 
 std::vector<ViewRecipe> views_of(const std::string& family) {
   if (family == "clip") return {ViewRecipe::kClip};
+  if (family == "declip") return {ViewRecipe::kMocoV2, ViewRecipe::kMocoV2};
   if (family == "simclr") return {ViewRecipe::kSimclr, ViewRecipe::kSimclr};
   return {ViewRecipe::kClip, ViewRecipe::kSimclr, ViewRecipe::kSimclr};  // slip
 }
@@ -86,6 +88,13 @@ ModelInputs inputs_of(const Batch& batch, const std::string& family, const at::D
   if (family == "simclr") {
     inputs.aug1 = move(batch.views[0]);
     inputs.aug2 = move(batch.views[1]);
+    return inputs;
+  }
+  if (family == "declip") {
+    inputs.aug1 = move(batch.views[0]);
+    inputs.aug2 = move(batch.views[1]);
+    inputs.text = move(batch.tokens);
+    inputs.text_aug = move(batch.tokens_aug);
     return inputs;
   }
   inputs.image = move(batch.views[0]);
@@ -279,6 +288,10 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   loss_options.ssl_temperature = config.ssl_temp;
   loss_options.gather_with_grad = config.gather_with_grad;
   loss_options.contrastive = model_config.contrastive_loss;
+  loss_options.nn_queue_size = config.nn_queue_size;
+  if (model_config.family == "declip" && config.accum_mode == "cached-features" && config.update_freq > 1) {
+    throw ConfigError("--accum-mode cached-features: not available for DeCLIP (its queue and masking are per step)");
+  }
   if (group) {
     // Every rank starts from rank 0's weights; features are gathered over ranks; the SimCLR
     // head's BatchNorm sees every rank's batch.
@@ -315,6 +328,10 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     tokenizer = std::make_shared<const ClipTokenizer>(config.bpe);
     const int64_t context = model_config.text.context_length;
     pipeline_options.tokenizer = [tokenizer, context](const std::string& text) { return tokenizer->frame(text, context); };
+  }
+  if (model_config.family == "declip") {  // the EDA view of every caption
+    auto eda = std::make_shared<const EasyDataAugmentation>(std::make_shared<const WordNet>(config.wordnet));
+    pipeline_options.caption_view = [eda](const std::string& caption, std::mt19937_64& rng) { return (*eda)(caption, rng); };
   }
   LoaderOptions loader_options;
   loader_options.batch_size = config.batch_size;
@@ -378,6 +395,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     TrainingState state = read_checkpoint(*resume_from, *model);
     optimizer.load_state(state.optimizer);
     scaler.load_state(state.scaler);
+    loss_function->load_state(state.loss);
     restore_rng_states(state.rng);
     epoch = state.epoch;
     batch = state.batch;
@@ -422,6 +440,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     state.best_acc1 = best_acc1;
     state.optimizer = optimizer.state();
     state.scaler = scaler.state();
+    state.loss = loss_function->state();
     state.rng = capture_rng_states();
     state.config_json = config_json;
     state.model_config_json = to_json(model_config);

@@ -42,7 +42,7 @@ TEST(ModelConfig, UnknownKeysAndBadValuesAreNamed) {
   };
   EXPECT_NE(message_of(R"({"family":"clip","vision":{"widht":3}})").find("cfg.json:vision: unknown key 'widht'"),
             std::string::npos);
-  EXPECT_NE(message_of(R"({"family":"dino"})").find("family must be clip, simclr or slip"), std::string::npos);
+  EXPECT_NE(message_of(R"({"family":"dino"})").find("family must be clip, simclr, slip or declip"), std::string::npos);
   EXPECT_NE(message_of(R"({"vision":{"width":770}})").find("vision.width must be divisible by vision.heads"),
             std::string::npos);
   EXPECT_NE(message_of(R"({"vision":{"image_size":"big"}})").find("cfg.json:vision.image_size: has the wrong type"),

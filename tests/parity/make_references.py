@@ -208,6 +208,98 @@ def siglip_loss(image_embed, text_embed, logit_scale, logit_bias):
     return {"loss": loss, "siglip_loss": loss, "clip_acc": acc}
 
 
+# DeCLIP (Sense-GVT/DeCLIP, declip.py; Apache-2.0): its SimSiam heads and its objective, written
+# out below with PyTorch as declip.py and its loss configuration compute them.
+class DeclipProjector(nn.Module):
+    def __init__(self, in_dim, hidden_dim=1024, out_dim=1024):
+        super().__init__()
+        self.linear1, self.bn1 = nn.Linear(in_dim, hidden_dim), nn.BatchNorm1d(hidden_dim)
+        self.linear2, self.bn2 = nn.Linear(hidden_dim, hidden_dim), nn.BatchNorm1d(hidden_dim)
+        self.linear3, self.bn3 = nn.Linear(hidden_dim, out_dim), nn.BatchNorm1d(hidden_dim)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.linear1(x)))
+        x = F.relu(self.bn2(self.linear2(x)))
+        return self.bn3(self.linear3(x))
+
+
+class DeclipPredictor(nn.Module):
+    def __init__(self, in_dim=1024, hidden_dim=512, out_dim=1024):
+        super().__init__()
+        self.linear1, self.bn1 = nn.Linear(in_dim, hidden_dim), nn.BatchNorm1d(hidden_dim)
+        self.layer2 = nn.Linear(hidden_dim, out_dim)
+
+    def forward(self, x):
+        return self.layer2(F.relu(self.bn1(self.linear1(x))))
+
+
+def nearest_neighbour(queries, bank):
+    """lightly's NNMemoryBankModule lookup: the bank row of highest cosine similarity."""
+    return bank[(queries @ bank.T).argmax(dim=1)]
+
+
+def declip_loss(t, bank, weights=(0.4, 0.2, 0.2, 0.2)):
+    scale = t["log_scale"].exp()
+    i1, i2 = F.normalize(t["image_embed"], dim=-1), F.normalize(t["image_embed_2"], dim=-1)
+    x1, x2 = F.normalize(t["text_embed"], dim=-1), F.normalize(t["text_aug_embed"], dim=-1)
+    labels = torch.arange(len(i1))
+    clip = 0
+    for image in (i1, i2):
+        for text in (x1, x2):
+            clip = clip + (F.cross_entropy(scale * image @ text.T, labels) + F.cross_entropy(scale * text @ image.T, labels)) / 2
+    clip = clip / 4
+    nn_loss = 0
+    for image in (i1, i2):
+        for text in (x1, x2):
+            nn_loss = nn_loss + F.cross_entropy(scale * image @ nearest_neighbour(text.detach(), bank).T, labels)
+    nn_loss = nn_loss / 4
+    p1, p2, z1, z2 = t["simsiam_p1"], t["simsiam_p2"], t["simsiam_z1"], t["simsiam_z2"]
+    simsiam = -0.5 * (F.cosine_similarity(p1, z2.detach(), dim=-1).mean() + F.cosine_similarity(p2, z1.detach(), dim=-1).mean())
+    mlm = F.cross_entropy(t["mlm_logits"], t["mlm_labels"])
+    loss = weights[0] * clip + weights[1] * nn_loss + weights[2] * simsiam + weights[3] * mlm
+    with torch.no_grad():
+        clip_acc = 100 * ((scale * i1 @ x1.T).argmax(-1) == labels).float().mean()
+        mlm_acc = 100 * (t["mlm_logits"].argmax(-1) == t["mlm_labels"]).float().mean()
+    return {"loss": loss, "clip_loss": clip, "clip_acc": clip_acc, "nn_loss": nn_loss, "simsiam_loss": simsiam,
+            "mlm_loss": mlm, "mlm_acc": mlm_acc}
+
+
+def declip_case(out_dir):
+    seed(700)
+    batch, embed, ssl, vocab, masked = 8, 32, 1024, 50, 11
+    image = torch.randn(batch, embed)
+    io = {"image_embed": image, "image_embed_2": image + 0.8 * torch.randn(batch, embed),
+          "text_embed": image + 1.5 * torch.randn(batch, embed), "text_aug_embed": image + 1.5 * torch.randn(batch, embed),
+          "simsiam_p1": torch.randn(batch, ssl), "simsiam_p2": torch.randn(batch, ssl),
+          "simsiam_z1": torch.randn(batch, ssl), "simsiam_z2": torch.randn(batch, ssl),
+          "mlm_logits": torch.randn(masked, vocab), "log_scale": torch.tensor(3.5)}
+    io["mlm_labels"] = torch.randint(0, vocab, (masked,))
+    # The queue as earlier steps left it: 20 normalised text embeddings, some near this batch's.
+    io["nn_queue"] = F.normalize(torch.cat([torch.randn(12, embed), image[:8] + torch.randn(8, embed)]), dim=-1)
+    leaves = {k: v.clone().requires_grad_(True) for k, v in io.items()
+              if k not in ("mlm_labels", "nn_queue")}
+    result = declip_loss({**leaves, "mlm_labels": io["mlm_labels"]}, io["nn_queue"])
+    result["loss"].backward()
+    for key, value in result.items():
+        io[f"declip.{key}"] = value.detach().float()
+    for key, leaf in leaves.items():
+        if leaf.grad is not None:  # SimSiam's targets z1, z2 are behind a stop-gradient
+            io[f"declip.grad.{key}"] = leaf.grad
+    # The SimSiam heads, in training mode (batch statistics), with a gradient through both.
+    projector, predictor = DeclipProjector(embed), DeclipPredictor()
+    perturb_(projector)
+    perturb_(predictor)
+    x = torch.randn(batch, embed, requires_grad=True)
+    z = projector(x)
+    p = predictor(z)
+    (z.square().mean() + p.sin().sum()).backward()
+    io.update({"heads.x": x.detach(), "heads.z": z.detach(), "heads.p": p.detach(), "heads.grad.x": x.grad})
+    weights = {f"projector.{k}": v for k, v in projector.state_dict().items()}
+    weights.update({f"predictor.{k}": v for k, v in predictor.state_dict().items()})
+    save_file({k: v.contiguous() for k, v in weights.items()}, os.path.join(out_dir, "declip_heads.weights.safetensors"))
+    save_file({k: v.detach().contiguous().clone() for k, v in io.items()}, os.path.join(out_dir, "declip.io.safetensors"))
+
+
 def patch_dropout_case(out_dir):
     """open_clip's PatchDropout (FLIP) in training mode: which tokens survive a fixed seed's draw."""
     from open_clip.transformer import PatchDropout
@@ -519,6 +611,8 @@ def main():
     print("  rn50: open_clip ModifiedResNet", flush=True)
     loss_case(args.out)
     print("  losses: SLIP's CLIPLoss, SIMCLRLoss, SLIPLoss; open_clip's SigLipLoss", flush=True)
+    declip_case(args.out)
+    print("  declip: DeCLIP's four supervisions and its SimSiam heads", flush=True)
     patch_dropout_case(args.out)
     print("  patch_dropout: open_clip's PatchDropout (FLIP)", flush=True)
     slip_small_case(args.out)

@@ -43,6 +43,7 @@ struct Batch {
   int64_t step = 0;
   std::vector<at::Tensor> views;  // one float [B, 3, S, S] per pipeline view
   at::Tensor tokens;              // int64 [B, context_length], zero padded (undefined without a tokenizer)
+  at::Tensor tokens_aug;          // int64 [B, context_length], the caption views (undefined without one)
   at::Tensor labels;              // int64 [B], -1 for unlabelled samples
   at::Tensor indices;             // int64 [B], the dataset index each row came from (after replacements)
   std::vector<std::string> captions;

@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -16,11 +17,14 @@ namespace slipstream {
 
 // A caption's framed token ids (SOT ... EOT, truncated to the context), e.g. ClipTokenizer::frame.
 using CaptionTokenizer = std::function<std::vector<int64_t>(const std::string&)>;
+// A second view of a caption (DeCLIP: EasyDataAugmentation), drawing from the sample's generator.
+using CaptionAugmenter = std::function<std::string(const std::string&, std::mt19937_64&)>;
 
 struct PipelineOptions {
   std::vector<ViewRecipe> views;  // one output tensor per entry
   int64_t image_size = 224;
   CaptionTokenizer tokenizer;     // empty: captions are not tokenized
+  CaptionAugmenter caption_view;  // set (with a tokenizer): Example::tokens_aug holds the augmented caption's ids
   int64_t context_length = 77;
   bool reduced_decode = true;     // JPEGs decoded at 1/2, 1/4 or 1/8 when the smallest crop allows
   FinetuneAugmentation finetune;  // RandAugment / RandomErasing settings of the finetune views
@@ -29,6 +33,7 @@ struct PipelineOptions {
 struct Example {
   std::vector<at::Tensor> views;  // each float [3, image_size, image_size]
   std::vector<int64_t> tokens;    // framed ids, unpadded (empty without a tokenizer)
+  std::vector<int64_t> tokens_aug;  // the caption view's framed ids (empty without caption_view)
   std::string caption;            // the chosen caption ("" when the sample has none)
   int64_t label = -1;
 };
@@ -45,6 +50,7 @@ class SamplePipeline {
 
   // The stream of sample_rng that draws the caption choice; view v uses stream 1 + v.
   static constexpr uint64_t kCaptionStream = 0;
+  static constexpr uint64_t kCaptionViewStream = uint64_t{1} << 20;  // the caption view's draws
 
  private:
   PipelineOptions options_;

@@ -19,6 +19,9 @@ class ContrastiveLoss {
  public:
   virtual ~ContrastiveLoss() = default;
   virtual LossOutput forward(const ModelOutputs& outputs) const = 0;
+  // A loss with memory across steps (DeCLIP's nearest-neighbour queue) saves it in checkpoints.
+  virtual std::map<std::string, at::Tensor> state() const { return {}; }
+  virtual void load_state(const std::map<std::string, at::Tensor>& state) {}
 };
 
 // Throws ShapeError unless both embeddings are defined and of the same shape [B, D].

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "slipstream/losses/clip_loss.h"
+#include "slipstream/losses/declip_loss.h"
 #include "slipstream/losses/siglip_loss.h"
 #include "slipstream/losses/simclr_loss.h"
 
@@ -29,13 +30,14 @@ class SlipLoss : public ContrastiveLoss {
   double ssl_scale_;
 };
 
-// The loss SLIP pairs with each model family: clip -> ClipLoss, simclr -> SimclrLoss, slip -> SlipLoss;
-// contrastive "siglip" puts SigLIP's loss in place of CLIP's for clip and slip.
+// The loss each model family trains with: clip -> ClipLoss, simclr -> SimclrLoss, slip -> SlipLoss,
+// declip -> DeclipLoss; contrastive "siglip" puts SigLIP's loss in place of CLIP's for clip and slip.
 struct LossOptions {
   double ssl_scale = 1.0;
   double ssl_temperature = 0.1;
   bool gather_with_grad = true;
   std::string contrastive = "clip";  // the model config's contrastive_loss
+  int64_t nn_queue_size = 65536;     // DeCLIP's nearest-neighbour queue, per rank
   std::shared_ptr<const FeatureGather> gather = local_feature_gather();
 };
 std::unique_ptr<ContrastiveLoss> create_loss(const std::string& family, const LossOptions& options = {});

@@ -20,6 +20,7 @@ struct ModelInputs {
   at::Tensor text;   // [B, L] int64 token ids
   at::Tensor aug1;   // [B, 3, S, S] first SimCLR view
   at::Tensor aug2;   // [B, 3, S, S] second SimCLR view
+  at::Tensor text_aug;  // [B, L] int64 DeCLIP: the EDA view of the caption
 };
 
 // What the losses read; fields a family does not produce stay undefined.
@@ -30,6 +31,13 @@ struct ModelOutputs {
   at::Tensor aug2_embed;   // [B, ssl.emb_dim]
   at::Tensor logit_scale;  // [] exp(log-scale), as SLIP's forward returns it
   at::Tensor logit_bias;   // [] SigLIP's learned bias (models built for contrastive_loss "siglip")
+  // DeCLIP: image_embed is the first image view's, text_embed the masked caption's.
+  at::Tensor image_embed_2;   // [B, embed_dim] the second image view
+  at::Tensor text_aug_embed;  // [B, embed_dim] the EDA caption
+  at::Tensor simsiam_p1, simsiam_p2;  // [B, 1024] predictor outputs of the two views
+  at::Tensor simsiam_z1, simsiam_z2;  // [B, 1024] projector outputs of the two views
+  at::Tensor mlm_logits;  // [M, vocab] at the M masked positions of the batch
+  at::Tensor mlm_labels;  // [M] int64 the original ids there
 };
 
 class ContrastiveModelImpl : public torch::nn::Module {
@@ -54,8 +62,10 @@ class ClipModelImpl : public ContrastiveModelImpl {
   ModelOutputs forward(const ModelInputs& inputs) override;  // needs image, text
   at::Tensor encode_image(const at::Tensor& images);  // [B, 3, S, S] -> [B, E], not normalised
   at::Tensor encode_text(const at::Tensor& tokens);   // [B, L] -> [B, E], not normalised
-  // Keeps the temperature in SLIP's range after an optimizer step: log-scale in [0, ln 100].
-  void clamp_logit_scale(double low = 0.0, double high = 4.605170185988092);
+  // Keeps the temperature in range after an optimizer step: the log-scale in logit_scale_bounds().
+  void clamp_logit_scale();
+  // SLIP's [0, ln 100]; DeCLIP's [3, 6].
+  virtual std::pair<double, double> logit_scale_bounds() const { return {0.0, 4.605170185988092}; }
 
   TextTransformer text() const { return text_; }
   at::Tensor image_projection;  // [vision width, E]

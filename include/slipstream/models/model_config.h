@@ -37,6 +37,11 @@ struct TextConfig {
   int64_t width = 512;
   int64_t heads = 8;
   int64_t layers = 12;
+  // Token ids: "clip" (49408 = 256 bytes, their </w> forms, 48894 merges, SOT 49406, EOT 49407) or
+  // "declip" (vocab 49409, DeCLIP's order: <|mask|> 49406, SOT 49407, EOT 49408). Inputs always use
+  // CLIP's ids plus 49408 for <|mask|>; a declip tower maps them to its rows on entry, so EOT stays
+  // the largest id (argmax pooling) and DeCLIP's released embeddings load unchanged.
+  std::string token_layout = "clip";
 };
 
 // SimCLR projection MLP: vision width -> mlp_dim -> mlp_dim -> emb_dim.
@@ -47,7 +52,7 @@ struct SslHeadConfig {
 
 struct ModelConfig {
   std::string name;              // e.g. "SLIP_VITB16"
-  std::string family = "clip";   // "clip" | "simclr" | "slip"
+  std::string family = "clip";   // "clip" | "simclr" | "slip" | "declip"
   int64_t embed_dim = 512;       // joint image-text embedding
   // The image-text objective the model is built for: "clip" (softmax InfoNCE; logit_scale starts at
   // ln(1/0.07)) or "siglip" (pairwise sigmoid; logit_scale starts at ln 10, plus a logit_bias at -10).
@@ -56,7 +61,7 @@ struct ModelConfig {
   TextConfig text;
   SslHeadConfig ssl;
 
-  bool has_text() const { return family == "clip" || family == "slip"; }
+  bool has_text() const { return family == "clip" || family == "slip" || family == "declip"; }
   bool has_ssl_head() const { return family == "simclr" || family == "slip"; }
 };
 

@@ -58,6 +58,9 @@ class TransformerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Transformer);
 
+// The input id of <|mask|> (one past CLIP's ids); only a token_layout "declip" tower accepts it.
+constexpr int64_t kMaskTokenId = 49408;
+
 class TextTransformerImpl : public torch::nn::Module {
  public:
   TextTransformerImpl(const TextConfig& config, int64_t embed_dim);
@@ -65,6 +68,11 @@ class TextTransformerImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& tokens);
   // [B, L] -> [B, L, width] after ln_final (for token-level heads such as masked LM)
   at::Tensor forward_tokens(const at::Tensor& tokens);
+  // The token features at each caption's EOT, projected: [B, L, width], [B, L] -> [B, embed_dim]
+  at::Tensor project_eot(const at::Tensor& features, const at::Tensor& tokens) const;
+  // The embedding rows of input ids: the ids themselves, or for token_layout "declip" SOT 49406 ->
+  // 49407, EOT 49407 -> 49408 and <|mask|> 49408 -> 49406. [B, L] -> [B, L]
+  at::Tensor embedding_ids(const at::Tensor& tokens) const;
   // SLIP's initialize_parameters for the text side.
   void reset_parameters();
   const TextConfig& config() const { return config_; }

@@ -25,6 +25,7 @@ struct TrainingState {
   double best_acc1 = 0.0;  // best zero-shot top-1 so far
   StateDict optimizer;     // AdamW::state()
   StateDict scaler;        // GradScaler::state()
+  StateDict loss;          // ContrastiveLoss::state() (DeCLIP's nearest-neighbour queue)
   StateDict rng;           // "cpu", "cuda:N": the default generators' states
   std::string config_json; // the run's resolved config
   std::string model_config_json;  // the model's config, so evaluation can rebuild it from the weights alone

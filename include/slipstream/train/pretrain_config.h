@@ -28,6 +28,9 @@ struct PretrainConfig {
   bool gather_with_grad = true;  // ClipLoss gathers with gradient; false: SLIP's gradient-free gather
   std::string loss;              // "": the model's contrastive_loss; clip | siglip (SigLIP's sigmoid loss)
   double patch_dropout = 0.0;    // FLIP: share of image patches dropped in training (ViT towers)
+  // DeCLIP
+  std::string wordnet = "/usr/share/wordnet";  // WordNet's database, for EDA's synonym replacement
+  int64_t nn_queue_size = 65536;               // nearest-neighbour queue of text embeddings, per rank
   // LiT (open_clip's --lock-image*): start the image side from pretrained weights and freeze it
   std::string pretrained_image;  // safetensors with visual.* (and image_projection), e.g. a converted timm ViT
   bool lock_image = false;
