@@ -17,9 +17,11 @@
 
 #include "slipstream/core/atomic_file.h"
 #include "slipstream/core/error.h"
+#include "slipstream/core/safetensors.h"
+#include "slipstream/core/state_dict.h"
 #include "slipstream/data/clip_tokenizer.h"
-#include "slipstream/data/easy_data_augmentation.h"
 #include "slipstream/data/datasets/open_dataset.h"
+#include "slipstream/data/easy_data_augmentation.h"
 #include "slipstream/data/loader.h"
 #include "slipstream/dist/collectives.h"
 #include "slipstream/dist/environment.h"
@@ -29,8 +31,6 @@
 #include "slipstream/losses/slip_loss.h"
 #include "slipstream/models/registry.h"
 #include "slipstream/models/vision_transformer.h"
-#include "slipstream/core/safetensors.h"
-#include "slipstream/core/state_dict.h"
 #include "slipstream/train/adamw.h"
 #include "slipstream/train/checkpoint.h"
 #include "slipstream/train/autocast.h"
@@ -204,6 +204,26 @@ std::string load_pretrained_image(ContrastiveModelImpl& model, const std::string
          (image_side.count("image_projection") ? ", image_projection included)" : "; image_projection from the init)");
 }
 
+// The run's changes to a freshly built model: LiT's pretrained image side and lock, FLIP's patch
+// dropout. Appends a log line for each; returns the lock when the image side is locked.
+std::optional<ImageTowerLock> adapt_model(ContrastiveModelImpl& model, const PretrainConfig& config,
+                                          std::vector<std::string>& lines) {
+  const std::string& name = model.config().name;
+  if (!config.pretrained_image.empty()) lines.push_back(load_pretrained_image(model, config.pretrained_image));
+  if (config.patch_dropout > 0.0) {
+    auto* vit = dynamic_cast<VisionTransformerImpl*>(model.visual().get());
+    if (!vit) throw ConfigError("--patch-dropout: " + name + "'s image tower is not a ViT");
+    vit->set_patch_dropout(config.patch_dropout);
+    lines.push_back("=> patch dropout " + std::to_string(config.patch_dropout) + " in training");
+  }
+  if (!config.lock_image) return std::nullopt;
+  auto* clip = dynamic_cast<ClipModelImpl*>(&model);
+  if (!clip) throw ConfigError("--lock-image: " + name + " has no text tower to train");
+  ImageTowerLock lock(*clip, ImageTowerLockOptions{config.lock_image_unlocked_groups, config.lock_image_freeze_bn_stats});
+  lines.push_back("=> " + lock.summary());
+  return lock;
+}
+
 }  // namespace
 
 const std::atomic<bool>& install_stop_signals() {
@@ -263,20 +283,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   at::manual_seed(static_cast<uint64_t>(config.seed));
   ContrastiveModel model = create_model(model_config);
   std::vector<std::string> setup_lines;  // printed once the run's header is out
-  if (!config.pretrained_image.empty()) setup_lines.push_back(load_pretrained_image(*model, config.pretrained_image));
-  if (config.patch_dropout > 0.0) {
-    auto* vit = dynamic_cast<VisionTransformerImpl*>(model->visual().get());
-    if (!vit) throw ConfigError("--patch-dropout: " + model_config.name + "'s image tower is not a ViT");
-    vit->set_patch_dropout(config.patch_dropout);
-    setup_lines.push_back("=> patch dropout " + std::to_string(config.patch_dropout) + " in training");
-  }
-  std::optional<ImageTowerLock> image_lock;
-  if (config.lock_image) {
-    auto* clip = dynamic_cast<ClipModelImpl*>(model.get());
-    if (!clip) throw ConfigError("--lock-image: " + model_config.name + " has no text tower to train");
-    image_lock.emplace(*clip, ImageTowerLockOptions{config.lock_image_unlocked_groups, config.lock_image_freeze_bn_stats});
-    setup_lines.push_back("=> " + image_lock->summary());
-  }
+  const std::optional<ImageTowerLock> image_lock = adapt_model(*model, config, setup_lines);
   // Train mode, with a locked image side kept in eval mode (again after every validation).
   const auto set_train_mode = [&] { image_lock ? image_lock->train(*model) : model->train(); };
   model->to(device);

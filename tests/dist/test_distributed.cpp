@@ -3,6 +3,8 @@
 // loss and gradients of one process with batch 2B, and stay in step.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -121,6 +123,21 @@ TEST(DataParallel, TwoRanksEqualOneRankWithTheWholeBatchForSimclr) {
 TEST(DataParallel, TwoRanksEqualOneRankWithTheWholeBatchForSlip) {
   expect_data_parallel_equivalence("slip", 40000 + ::getpid() % 10000);
 }
+TEST(DataParallel, DeclipNearestNeighboursComeFromEachRanksOwnQueue) {
+  // Two Gloo ranks, four steps, a 6-entry queue that wraps: each rank's loss and queue equal its
+  // own simulation of both ranks' queues (the worker checks; see its output on failure).
+  const fs::path log = fs::temp_directory_path() / ("slipstream_declip_queue_" + std::to_string(::getpid()) + ".txt");
+  const std::string command = std::string(SLIPSTREAM_SLIP_RUN) + " --nproc-per-node 2 --master-port " +
+                              std::to_string(55000 + ::getpid() % 5000) + " " + SLIPSTREAM_DECLIP_QUEUE_WORKER + " > " +
+                              log.string() + " 2>&1";
+  EXPECT_EQ(std::system(command.c_str()), 0) << "see " << log;
+  std::ifstream in(log);
+  int steps = 0;
+  for (std::string line; std::getline(in, line);) steps += line.find("nn_loss") != std::string::npos;
+  EXPECT_EQ(steps, 8);  // 2 ranks x 4 steps
+  fs::remove(log);
+}
+
 TEST(DataParallel, TwoRanksEqualOneRankWithTheWholeBatchForSiglip) {
   // SigLIP's chunked loss: each rank scores its images against every rank's texts, chunk by chunk.
   expect_data_parallel_equivalence("siglip", 50000 + ::getpid() % 10000);

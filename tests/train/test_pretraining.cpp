@@ -32,6 +32,10 @@ fs::path fresh_folder(const std::string& name) {
 std::string write_small_model(const fs::path& folder, const std::string& family) {
   ModelConfig c = testing::small_config(family);
   c.text.vocab_size = 49408;
+  if (family == "declip") {  // CLIP's vocabulary and <|mask|>
+    c.text.vocab_size = 49409;
+    c.text.token_layout = "declip";
+  }
   const fs::path path = folder / (family + ".json");
   std::ofstream(path) << to_json(c);
   return path.string();
@@ -168,6 +172,35 @@ TEST(Pretraining, SiglipWithPatchDropoutTrainsAndRecordsItsObjective) {
   config = small_run(folder, "clip");
   config.loss = "sigmoid";
   EXPECT_THROW(pretrain(config), ConfigError);
+  fs::remove_all(folder);
+}
+
+TEST(Pretraining, DeclipResumesWithItsNeighbourQueue) {
+  // DeCLIP's step draws masks and EDA views and reads a queue that earlier steps filled: a run
+  // stopped after 3 steps and resumed repeats the uninterrupted run's losses only when the
+  // checkpoint carries the queue.
+  const fs::path folder = fresh_folder("declip");
+  PretrainConfig config = small_run(folder, "declip");
+  config.epochs = 1;
+  config.warmup_epochs = 0;
+  config.nn_queue_size = 10;  // wraps within the run
+  Recorded whole, first, second;
+  ASSERT_TRUE(pretrain(config, whole.hooks()).completed);
+  ASSERT_EQ(whole.metrics.size(), 6u);
+  for (const char* key : {"clip_loss", "nn_loss", "simsiam_loss", "mlm_loss", "mlm_acc"}) {
+    EXPECT_EQ(whole.metrics[0].count(key), 1u) << key;
+  }
+  EXPECT_NEAR(whole.logit_scales.front(), std::exp(3.0), 1e-3);  // DeCLIP's clamp: log-scale >= 3
+  config.output_dir = (folder / "interrupted").string();
+  PretrainHooks stop = first.hooks();
+  stop.stop_after_steps = 3;
+  EXPECT_FALSE(pretrain(config, stop).completed);
+  EXPECT_TRUE(pretrain(config, second.hooks()).completed);
+  ASSERT_EQ(second.metrics.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(second.metrics[i].at("loss"), whole.metrics[3 + i].at("loss")) << "step " << 3 + i;
+    EXPECT_EQ(second.metrics[i].at("nn_loss"), whole.metrics[3 + i].at("nn_loss")) << "step " << 3 + i;
+  }
   fs::remove_all(folder);
 }
 
