@@ -180,7 +180,12 @@ std::string metrics_text(const std::map<std::string, double>& metrics) {
 // LiT's start: the image side (visual.*, and image_projection when the file has it) from a
 // safetensors file; every tensor of the tower must be there. Returns the line for the log.
 std::string load_pretrained_image(ContrastiveModelImpl& model, const std::string& path) {
-  const SafetensorsFile file = load_safetensors(path);
+  SafetensorsFile file;
+  try {
+    file = load_safetensors(path);
+  } catch (const FileFormatError& e) {
+    throw ConfigError(std::string("--pretrained-image: ") + e.what());
+  }
   StateDict image_side;
   for (const auto& [name, tensor] : file.tensors) {
     if (name.rfind("visual.", 0) == 0 || name == "image_projection") image_side[name] = tensor;
@@ -214,7 +219,9 @@ std::optional<ImageTowerLock> adapt_model(ContrastiveModelImpl& model, const Pre
     auto* vit = dynamic_cast<VisionTransformerImpl*>(model.visual().get());
     if (!vit) throw ConfigError("--patch-dropout: " + name + "'s image tower is not a ViT");
     vit->set_patch_dropout(config.patch_dropout);
-    lines.push_back("=> patch dropout " + std::to_string(config.patch_dropout) + " in training");
+    char line[64];
+    std::snprintf(line, sizeof(line), "=> patch dropout %g in training", config.patch_dropout);
+    lines.push_back(line);
   }
   if (!config.lock_image) return std::nullopt;
   auto* clip = dynamic_cast<ClipModelImpl*>(&model);

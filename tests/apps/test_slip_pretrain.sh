@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # slip_pretrain end to end on a small CSV corpus with a small SLIP model: a two-epoch run and its
-# outputs, a config file under the command line, one-line errors, and SIGTERM (save, exit 0,
-# then a second start resumes from the checkpoint).
+# outputs, a config file under the command line, one-line errors, LiT and SigLIP flags, and
+# SIGTERM (save, exit 0, then a second start resumes from the checkpoint).
 #   test_slip_pretrain.sh SLIP_PRETRAIN SLIP_RUN PYTHON BPE
 set -euo pipefail
 pretrain="$1" launcher="$2" python="$3" bpe="$4"
@@ -127,7 +127,29 @@ check_error "--batch-size 0" "${common[@]}" --batch-size 0 --output-dir "$work/b
 check_error "--metadata $work/nope.csv" "${common[@]}" --metadata "$work/nope.csv" --output-dir "$work/bad"
 check_error "larger than the 12 samples" "${common[@]}" --batch-size 16 --output-dir "$work/bad"
 check_error "--precision fp8" "${common[@]}" --precision fp8 --output-dir "$work/bad"
+check_error "--loss sigmoid" "${common[@]}" --loss sigmoid --output-dir "$work/bad"
+check_error "--patch-dropout 1.0" "${common[@]}" --patch-dropout 1 --output-dir "$work/bad"
+check_error "need --lock-image" "${common[@]}" --lock-image-unlocked-groups 2 --output-dir "$work/bad"
+check_error "--pretrained-image: $work/train.csv" "${common[@]}" --pretrained-image "$work/train.csv" --output-dir "$work/bad"
 [[ ! -e "$work/bad/checkpoint_last" ]] || fail "a refused run wrote a checkpoint"
+
+# LiT and SigLIP from the command line: the first run's image side, locked, under SigLIP's loss
+# with patch dropout; the checkpoint keeps that image side bit for bit and carries logit_bias.
+out=$("$pretrain" "${common[@]}" --epochs 1 --output-dir "$work/lit" --loss siglip --patch-dropout 0.5 \
+  --pretrained-image "$work/run/checkpoint_last/model.safetensors" --lock-image --lock-image-unlocked-groups 1)
+grep -q "=> image tower locked: 3 of 4 groups" <<< "$out" || fail "lock: $out"
+grep -q "siglip_loss" <<< "$out" || fail "siglip: $out"
+"$python" -c "
+import sys
+import numpy as np
+from safetensors.numpy import load_file
+before, after = load_file(sys.argv[1]), load_file(sys.argv[2])
+assert 'logit_bias' in after, 'no logit_bias'
+for name in before:
+    if name.startswith('visual.'):
+        assert np.array_equal(before[name], after[name]), name + ' changed under --lock-image'
+assert not np.array_equal(before['image_projection'], after['image_projection']), 'the unlocked group did not train'
+" "$work/run/checkpoint_last/model.safetensors" "$work/lit/checkpoint_last/model.safetensors" || fail "LiT weights"
 
 # SIGTERM (Slurm's preemption): the step finishes, a checkpoint is saved, exit 0; a restart resumes.
 "$pretrain" "${common[@]}" --epochs 1000 --output-dir "$work/preempt" > "$work/preempt.log" 2>&1 &
