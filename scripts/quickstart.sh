@@ -100,4 +100,4 @@ json.dump({f: {"shape_top1": s, "colour_top1": c, "train_seconds": t} for f, (s,
           open(f"{out}/results.json", "w"), indent=2)
 PY
 say "loss curves: $out/loss.png; TensorBoard: tensorboard --logdir $out; results: $out/results.json"
-say "done in $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s"
+say "done in $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s; next: scripts/methods.sh trains SigLIP, DeCLIP and LiT on this corpus"
