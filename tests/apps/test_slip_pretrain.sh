@@ -151,6 +151,27 @@ for name in before:
 assert not np.array_equal(before['image_projection'], after['image_projection']), 'the unlocked group did not train'
 " "$work/run/checkpoint_last/model.safetensors" "$work/lit/checkpoint_last/model.safetensors" || fail "LiT weights"
 
+# LiT from a timm ViT: its state dict through scripts/convert_checkpoint.py, locked under a new
+# text side; the checkpoint's tower is timm's, tensor for tensor.
+"$python" - "$work/timm_vit.pth" <<'PY'
+import sys, torch
+from timm.models.vision_transformer import VisionTransformer
+torch.manual_seed(0)
+vit = VisionTransformer(img_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=2, num_classes=0)
+torch.save(vit.state_dict(), sys.argv[1])
+PY
+"$python" "$recipes/../../scripts/convert_checkpoint.py" timm "$work/timm_vit.pth" "$work/timm_vit.safetensors" > /dev/null
+out=$("$pretrain" "${common[@]}" --epochs 1 --output-dir "$work/lit_timm" --lock-image \
+  --pretrained-image "$work/timm_vit.safetensors")
+grep -q "image_projection from the init" <<< "$out" || fail "timm tower: $out"
+"$python" -c "
+import sys
+import numpy as np
+from safetensors.numpy import load_file
+tower, after = load_file(sys.argv[1]), load_file(sys.argv[2])
+assert tower and all(np.array_equal(tower[name], after[name]) for name in tower), 'the timm tower changed'
+" "$work/timm_vit.safetensors" "$work/lit_timm/checkpoint_last/model.safetensors" || fail "LiT from timm"
+
 # SIGTERM (Slurm's preemption): the step finishes, a checkpoint is saved, exit 0; a restart resumes.
 "$pretrain" "${common[@]}" --epochs 1000 --output-dir "$work/preempt" > "$work/preempt.log" 2>&1 &
 pid=$!
