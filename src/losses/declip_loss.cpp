@@ -7,6 +7,8 @@
 namespace slipstream {
 namespace {
 
+constexpr const char* kQueuePrefix = "nn_queue.";  // the queue's tensors in the loss state
+
 void require_output(const at::Tensor& tensor, const char* name) {
   if (!tensor.defined()) throw ShapeError(std::string("DeclipLoss needs ") + name + " (a DeCLIP model's outputs)");
 }
@@ -85,14 +87,14 @@ LossOutput DeclipLoss::forward(const ModelOutputs& outputs) const {
 
 std::map<std::string, at::Tensor> DeclipLoss::state() const {
   std::map<std::string, at::Tensor> out;
-  for (const auto& [name, tensor] : queue_.state()) out["nn_queue." + name] = tensor;
+  for (const auto& [name, tensor] : queue_.state()) out[kQueuePrefix + name] = tensor;
   return out;
 }
 
 void DeclipLoss::load_state(const std::map<std::string, at::Tensor>& state) {
   std::map<std::string, at::Tensor> queue_state;
   for (const auto& [name, tensor] : state) {
-    if (name.rfind("nn_queue.", 0) == 0) queue_state[name.substr(9)] = tensor;
+    if (name.rfind(kQueuePrefix, 0) == 0) queue_state[name.substr(std::string(kQueuePrefix).size())] = tensor;
   }
   queue_.load_state(queue_state);
 }

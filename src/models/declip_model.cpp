@@ -22,7 +22,7 @@ ModelOutputs DeclipModelImpl::forward(const ModelInputs& inputs) {
   }
   ModelOutputs out;
   MaskedTokens masked{inputs.text, at::full_like(inputs.text, -100)};
-  if (is_training()) masked = mask_tokens(inputs.text, mlm_probability, kMaskTokenId);
+  if (is_training()) masked = mask_tokens(inputs.text, mlm_probability);
   const at::Tensor words = text()->forward_tokens(masked.tokens);       // [B, L, width]
   out.text_embed = text()->project_eot(words, masked.tokens);            // [B, E]
   out.text_aug_embed = encode_text(inputs.text_aug);                     // [B, E]

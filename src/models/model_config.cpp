@@ -74,8 +74,8 @@ void validate(const ModelConfig& c) {
   require(c.embed_dim > 0, n, "embed_dim", "must be positive");
   require(c.contrastive_loss == "clip" || c.contrastive_loss == "siglip", n, "contrastive_loss",
           "must be clip or siglip (got '" + c.contrastive_loss + "')");
-  require(c.contrastive_loss == "clip" || c.has_text(), n, "contrastive_loss",
-          "siglip needs a text tower (family clip or slip)");
+  require(c.contrastive_loss == "clip" || c.family == "clip" || c.family == "slip", n, "contrastive_loss",
+          "siglip applies to the clip and slip families (got '" + c.family + "')");
   const VisionConfig& v = c.vision;
   require(v.type == "vit" || v.type == "modified_resnet", n, "vision.type",
           "must be vit or modified_resnet (got '" + v.type + "')");

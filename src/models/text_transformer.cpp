@@ -99,8 +99,8 @@ at::Tensor TextTransformerImpl::forward_tokens(const at::Tensor& tokens) {
 at::Tensor TextTransformerImpl::embedding_ids(const at::Tensor& tokens) const {
   if (config_.token_layout != "declip") return tokens;
   // CLIP's specials move up one row and <|mask|> takes DeCLIP's row below them.
-  const at::Tensor specials = tokens.ge(kMaskTokenId - 2);  // SOT, EOT, <|mask|>
-  const at::Tensor shifted = at::where(tokens.eq(kMaskTokenId), tokens - 2, tokens + 1);
+  const at::Tensor specials = tokens.ge(kStartOfTextId);  // SOT, EOT, <|mask|>
+  const at::Tensor shifted = at::where(tokens.eq(kMaskTokenId), at::full_like(tokens, kStartOfTextId), tokens + 1);
   return at::where(specials, shifted, tokens);
 }
 

@@ -151,7 +151,7 @@ TEST(Models, SiglipModelsStartAtLogTenAndMinusTen) {
   EXPECT_EQ(model_config_from_json(to_json(c)), c);  // the config remembers the objective
   EXPECT_FALSE(std::dynamic_pointer_cast<ClipModelImpl>(create_model(small_config("clip")))->logit_bias.defined());
   c.family = "simclr";
-  EXPECT_THROW(validate(c), ConfigError);  // SigLIP needs a text tower
+  EXPECT_THROW(validate(c), ConfigError);  // SigLIP is for the clip and slip families
 }
 
 TEST(Models, LogitScaleClampAndExp) {

@@ -7,7 +7,14 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+
 namespace slipstream {
+
+// The input ids around CLIP's BPE ids 0..49405: SOT, EOT, and <|mask|> one past CLIP's vocabulary
+// (only a token_layout "declip" text tower accepts it).
+constexpr int64_t kStartOfTextId = 49406;
+constexpr int64_t kMaskTokenId = 49408;
 
 struct MaskedTokens {
   at::Tensor tokens;  // [B, L] int64: the input with the chosen positions replaced
@@ -15,7 +22,7 @@ struct MaskedTokens {
 };
 
 // tokens: [B, L] int64 with CLIP's ids (EOT 49407 the largest of each row).
-MaskedTokens mask_tokens(const at::Tensor& tokens, double prob = 0.15, int64_t mask_id = 49408,
-                         int64_t bpe_ids = 49406);
+MaskedTokens mask_tokens(const at::Tensor& tokens, double prob = 0.15, int64_t mask_id = kMaskTokenId,
+                         int64_t bpe_ids = kStartOfTextId);
 
 }  // namespace slipstream

@@ -9,6 +9,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "slipstream/models/masked_tokens.h"
 #include "slipstream/models/model_config.h"
 
 namespace slipstream {
@@ -57,9 +58,6 @@ class TransformerImpl : public torch::nn::Module {
   int64_t width_;
 };
 TORCH_MODULE(Transformer);
-
-// The input id of <|mask|> (one past CLIP's ids); only a token_layout "declip" tower accepts it.
-constexpr int64_t kMaskTokenId = 49408;
 
 class TextTransformerImpl : public torch::nn::Module {
  public:
