@@ -26,8 +26,8 @@ int main(int argc, char** argv) {
   app.add_option("--synthetic-samples", c.synthetic_samples, "Corpus size of --dataset synthetic")->capture_default_str();
   app.add_option("-j,--workers", c.workers, "Loader threads per process (0: one per core)")->capture_default_str();
   app.add_option("--model", c.model, "Registered model name or a model JSON")->capture_default_str();
-  app.add_option("--ssl-mlp-dim", c.ssl_mlp_dim, "Hidden width of the SimCLR head")->capture_default_str();
-  app.add_option("--ssl-emb-dim", c.ssl_emb_dim, "Output width of the SimCLR head")->capture_default_str();
+  app.add_option("--ssl-mlp-dim", c.ssl_mlp_dim, "Hidden width of the SimCLR head (0: the model's, 4096 in SLIP's)")->capture_default_str();
+  app.add_option("--ssl-emb-dim", c.ssl_emb_dim, "Output width of the SimCLR head (0: the model's, 256 in SLIP's)")->capture_default_str();
   app.add_option("--ssl-scale", c.ssl_scale, "Weight of the SimCLR loss in SLIP")->capture_default_str();
   app.add_option("--ssl-temp", c.ssl_temp, "SimCLR softmax temperature")->capture_default_str();
   app.add_option("--gather-with-grad", c.gather_with_grad,

@@ -56,8 +56,8 @@ void validate(const PretrainConfig& c) {
   require_finite(c.eps, "--eps", true);
   require_finite(c.ssl_scale, "--ssl-scale", false);
   require_finite(c.ssl_temp, "--ssl-temp", true);
-  require_positive(c.ssl_mlp_dim, "--ssl-mlp-dim");
-  require_positive(c.ssl_emb_dim, "--ssl-emb-dim");
+  require(c.ssl_mlp_dim >= 0, "--ssl-mlp-dim " + std::to_string(c.ssl_mlp_dim) + ": expected a width, or 0 for the model's");
+  require(c.ssl_emb_dim >= 0, "--ssl-emb-dim " + std::to_string(c.ssl_emb_dim) + ": expected a width, or 0 for the model's");
   require(c.loss.empty() || c.loss == "clip" || c.loss == "siglip", "--loss " + c.loss + ": expected clip or siglip");
   require(std::isfinite(c.patch_dropout) && c.patch_dropout >= 0.0 && c.patch_dropout < 1.0,
           "--patch-dropout " + std::to_string(c.patch_dropout) + ": expected a rate in [0, 1)");

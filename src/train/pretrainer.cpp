@@ -278,9 +278,9 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
 
   // Model and loss.
   ModelConfig model_config = resolve_model_config(config.model);
-  if (model_config.has_ssl_head()) {
-    model_config.ssl.mlp_dim = config.ssl_mlp_dim;
-    model_config.ssl.emb_dim = config.ssl_emb_dim;
+  if (model_config.has_ssl_head()) {  // SLIP's flags resize the SimCLR head only when given
+    if (config.ssl_mlp_dim > 0) model_config.ssl.mlp_dim = config.ssl_mlp_dim;
+    if (config.ssl_emb_dim > 0) model_config.ssl.emb_dim = config.ssl_emb_dim;
   }
   if (!config.loss.empty()) model_config.contrastive_loss = config.loss;
   validate(model_config);

@@ -175,6 +175,33 @@ TEST(Pretraining, SiglipWithPatchDropoutTrainsAndRecordsItsObjective) {
   fs::remove_all(folder);
 }
 
+// The SimCLR head keeps the model config's sizes unless --ssl-mlp-dim / --ssl-emb-dim are given.
+TEST(Pretraining, SslHeadSizesComeFromTheModelUnlessFlagsResizeThem) {
+  const fs::path folder = fresh_folder("ssl_sizes");
+  const auto trained_head = [&](int64_t mlp_dim, int64_t emb_dim) {
+    PretrainConfig config = small_run(folder);
+    config.ssl_mlp_dim = mlp_dim;
+    config.ssl_emb_dim = emb_dim;
+    config.epochs = 1;
+    config.warmup_epochs = 0;
+    config.output_dir = (folder / ("run_" + std::to_string(mlp_dim))).string();
+    EXPECT_TRUE(pretrain(config).completed);
+    const SafetensorsFile header =
+        read_safetensors_header((fs::path(latest_checkpoint(config.output_dir).value()) / "model.safetensors").string());
+    const ModelConfig saved = model_config_from_json(header.metadata.at("model_config"));
+    EXPECT_EQ(header.tensors.at("image_mlp.layer1.weight").size(0), saved.ssl.mlp_dim);
+    EXPECT_EQ(header.tensors.at("image_mlp.layer3.weight").size(0), saved.ssl.emb_dim);
+    return std::make_pair(saved.ssl.mlp_dim, saved.ssl.emb_dim);
+  };
+  const ModelConfig small = testing::small_config("slip");
+  EXPECT_EQ(trained_head(0, 0), std::make_pair(small.ssl.mlp_dim, small.ssl.emb_dim));
+  EXPECT_EQ(trained_head(32, 16), std::make_pair(int64_t{32}, int64_t{16}));
+  PretrainConfig negative = small_run(folder);
+  negative.ssl_mlp_dim = -1;
+  EXPECT_THROW(pretrain(negative), ConfigError);
+  fs::remove_all(folder);
+}
+
 TEST(Pretraining, DeclipResumesWithItsNeighbourQueue) {
   // DeCLIP's step draws masks and EDA views and reads a queue that earlier steps filled: a run
   // stopped after 3 steps and resumed repeats the uninterrupted run's losses only when the

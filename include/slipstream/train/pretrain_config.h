@@ -21,8 +21,8 @@ struct PretrainConfig {
   int64_t synthetic_samples = 100000;  // --dataset synthetic: corpus size
   // Model and loss
   std::string model = "SLIP_VITB16";  // registered name or model JSON
-  int64_t ssl_mlp_dim = 4096;
-  int64_t ssl_emb_dim = 256;
+  int64_t ssl_mlp_dim = 0;  // SimCLR head sizes; 0 keeps the model config's (4096 and 256 in SLIP's models)
+  int64_t ssl_emb_dim = 0;
   double ssl_scale = 1.0;
   double ssl_temp = 0.1;
   bool gather_with_grad = true;  // ClipLoss gathers with gradient; false: SLIP's gradient-free gather
