@@ -14,6 +14,15 @@ namespace slipstream {
 SamplePipeline::SamplePipeline(PipelineOptions options) : options_(std::move(options)) {
   if (options_.image_size <= 0) throw ConfigError("image size must be positive");
   if (options_.tokenizer && options_.context_length < 2) throw ConfigError("context length must be at least 2");
+  if (!options_.view_sizes.empty() && options_.view_sizes.size() != options_.views.size()) {
+    throw ConfigError("view sizes: " + std::to_string(options_.view_sizes.size()) + " given for " +
+                      std::to_string(options_.views.size()) + " views");
+  }
+  for (int64_t size : options_.view_sizes) {
+    if (size <= 0 || size > options_.image_size) {
+      throw ConfigError("view size " + std::to_string(size) + " must be in [1, image size " + std::to_string(options_.image_size) + "]");
+    }
+  }
   for (ViewRecipe recipe : options_.views) {
     if (recipe != ViewRecipe::kFinetune) continue;
     // the finetune settings fail here rather than at the first sample
@@ -62,7 +71,8 @@ Example SamplePipeline::operator()(const RawSample& sample, uint64_t seed, uint6
     const Image image = decode(sample);
     for (size_t v = 0; v < options_.views.size(); ++v) {
       std::mt19937_64 rng = sample_rng(seed, epoch, static_cast<uint64_t>(index), 1 + v);
-      example.views.push_back(make_view(image, options_.views[v], rng, options_.image_size, options_.finetune));  // [3, S, S]
+      const int64_t size = options_.view_sizes.empty() ? options_.image_size : options_.view_sizes[v];
+      example.views.push_back(make_view(image, options_.views[v], rng, size, options_.finetune));  // [3, S_v, S_v]
     }
   }
   return example;

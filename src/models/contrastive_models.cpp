@@ -9,6 +9,7 @@
 #include "slipstream/models/declip_model.h"
 #include "slipstream/models/init.h"
 #include "slipstream/models/modified_resnet.h"
+#include "slipstream/models/running_statistics_pause.h"
 #include "slipstream/models/vision_transformer.h"
 
 namespace slipstream {
@@ -100,7 +101,11 @@ SlipModelImpl::SlipModelImpl(const ModelConfig& config) : ClipModelImpl(config) 
 
 ModelOutputs SlipModelImpl::forward(const ModelInputs& inputs) {
   ModelOutputs ssl;  // SLIP's order: the two SimCLR views first, then the CLIP view and the text
-  embed_ssl_views(*visual_, *image_mlp, inputs, config_, ssl);
+  {
+    // A BatchNorm tower's running statistics follow the CLIP view, the one like evaluation's images.
+    RunningStatisticsPause clip_view_statistics(*visual_);
+    embed_ssl_views(*visual_, *image_mlp, inputs, config_, ssl);
+  }
   ModelOutputs out = ClipModelImpl::forward(inputs);
   out.aug1_embed = ssl.aug1_embed;
   out.aug2_embed = ssl.aug2_embed;

@@ -108,6 +108,12 @@ void validate(const ModelConfig& c) {
             "must be declip for the declip family (masked language modelling needs <|mask|>)");
   }
   if (c.has_ssl_head()) require(c.ssl.mlp_dim > 0 && c.ssl.emb_dim > 0, n, "ssl", "sizes must be positive");
+  if (c.ssl.image_size != 0) {
+    require(c.family == "slip", n, "ssl.image_size", "applies to SLIP's SimCLR views (family slip) only");
+    require(v.type == "modified_resnet", n, "ssl.image_size", "needs a modified_resnet tower (a ViT's views keep vision.image_size)");
+    require(c.ssl.image_size > 0 && c.ssl.image_size % 32 == 0 && c.ssl.image_size <= v.image_size, n, "ssl.image_size",
+            "must be a multiple of 32 and at most vision.image_size (got " + std::to_string(c.ssl.image_size) + ")");
+  }
 }
 
 std::string to_json(const ModelConfig& c) {
@@ -118,6 +124,7 @@ std::string to_json(const ModelConfig& c) {
     if (c.text.token_layout != "clip") j["text"]["token_layout"] = c.text.token_layout;
   }
   if (c.has_ssl_head()) j["ssl"] = {{"mlp_dim", c.ssl.mlp_dim}, {"emb_dim", c.ssl.emb_dim}};
+  if (c.ssl.image_size != 0) j["ssl"]["image_size"] = c.ssl.image_size;
   if (c.contrastive_loss != "clip") j["contrastive_loss"] = c.contrastive_loss;  // older configs stay byte-identical
   return j.dump(2);
 }
@@ -161,6 +168,7 @@ ModelConfig model_config_from_json(const std::string& text, const std::string& s
   Reader ssl(top.child("ssl"), source + ":ssl");
   ssl.read("mlp_dim", c.ssl.mlp_dim);
   ssl.read("emb_dim", c.ssl.emb_dim);
+  ssl.read("image_size", c.ssl.image_size);
   ssl.reject_unknown();
   top.reject_unknown();
   validate(c);

@@ -62,10 +62,21 @@ AttentionPool2dImpl::AttentionPool2dImpl(int64_t spatial_size, int64_t width, in
   c_proj = register_module("c_proj", torch::nn::Linear(width, output_dim));
 }
 
+at::Tensor AttentionPool2dImpl::positional_embedding_for(int64_t grid) const {
+  const int64_t trained = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(positional_embedding.size(0) - 1))));
+  if (grid == trained) return positional_embedding;
+  const int64_t width = positional_embedding.size(1);
+  const at::Tensor square = positional_embedding.slice(0, 1).reshape({1, trained, trained, width}).permute({0, 3, 1, 2});
+  const at::Tensor resized = at::upsample_bicubic2d(square, {grid, grid}, /*align_corners=*/false);  // [1, C, G, G]
+  return at::cat({positional_embedding.slice(0, 0, 1), resized.permute({0, 2, 3, 1}).reshape({grid * grid, width})}, 0);
+}
+
 at::Tensor AttentionPool2dImpl::forward(const at::Tensor& x) {
-  at::Tensor tokens = x.flatten(2).transpose(1, 2);                          // [B, S*S, C]
-  tokens = at::cat({tokens.mean(1, /*keepdim=*/true), tokens}, 1);          // [B, 1 + S*S, C]
-  tokens = tokens + positional_embedding.to(tokens.dtype());
+  TORCH_CHECK(x.size(2) == x.size(3), "AttentionPool2d expects a square grid, got ", x.sizes());
+  const at::Tensor position = positional_embedding_for(x.size(2));          // [1 + G*G, C]
+  at::Tensor tokens = x.flatten(2).transpose(1, 2);                          // [B, G*G, C]
+  tokens = at::cat({tokens.mean(1, /*keepdim=*/true), tokens}, 1);          // [B, 1 + G*G, C]
+  tokens = tokens + position.to(tokens.dtype());
   at::Tensor query = q_proj->forward(tokens.slice(1, 0, 1));                // [B, 1, C]
   at::Tensor pooled = multi_head_attention(query, k_proj->forward(tokens), v_proj->forward(tokens), heads_);
   return c_proj->forward(pooled.squeeze(1));                                // [B, output_dim]
@@ -112,10 +123,10 @@ void ModifiedResNetImpl::reset_parameters() {
 }
 
 at::Tensor ModifiedResNetImpl::forward(const at::Tensor& images) {
-  if (images.dim() != 4 || images.size(1) != 3 || images.size(2) != config_.image_size ||
-      images.size(3) != config_.image_size) {
-    throw ShapeError("ModifiedResNet expects images [B, 3, " + std::to_string(config_.image_size) + ", " +
-                     std::to_string(config_.image_size) + "], got " + c10::str(images.sizes()));
+  if (images.dim() != 4 || images.size(1) != 3 || images.size(2) != images.size(3) || images.size(2) % 32 != 0 ||
+      images.size(2) == 0) {
+    throw ShapeError("ModifiedResNet expects images [B, 3, S, S] with S = " + std::to_string(config_.image_size) +
+                     " (or another multiple of 32), got " + c10::str(images.sizes()));
   }
   // Channels-last activations: oneDNN's and cuDNN's convolutions run faster on them (a quarter off a
   // CPU training step of the demo tower); the weights and the result are unchanged.

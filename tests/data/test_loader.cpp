@@ -37,10 +37,11 @@ class FaultyDataset : public Dataset {
   int64_t broken_;
 };
 
-std::shared_ptr<SamplePipeline> small_pipeline() {
+std::shared_ptr<SamplePipeline> small_pipeline(std::vector<int64_t> view_sizes = {}) {
   PipelineOptions options;
   options.views = {ViewRecipe::kClip, ViewRecipe::kSimclr};
   options.image_size = 16;
+  options.view_sizes = std::move(view_sizes);
   options.context_length = 8;
   options.tokenizer = [](const std::string& caption) {
     std::vector<int64_t> ids = {1};
@@ -93,6 +94,18 @@ TEST(Loader, BatchesDoNotDependOnTheNumberOfWorkers) {
   EXPECT_FALSE(a[0].views[0].equal(a[0].views[1])) << "the clip and simclr views must differ";
   // A different epoch reshuffles.
   EXPECT_FALSE(read_epoch(one, 3)[0].indices.equal(a[0].indices));
+}
+
+TEST(Loader, ViewsTakeTheirOwnSizes) {  // SLIP's smaller SimCLR views (ssl.image_size)
+  const auto dataset = std::make_shared<FaultyDataset>(8, std::set<int64_t>{});
+  Loader loader(dataset, small_pipeline({16, 8}), loader_options(2));
+  const auto batches = read_epoch(loader, 0);
+  EXPECT_EQ(batches[0].views[0].sizes(), (std::vector<int64_t>{4, 3, 16, 16}));
+  EXPECT_EQ(batches[0].views[1].sizes(), (std::vector<int64_t>{4, 3, 8, 8}));
+  Loader same_sizes(dataset, small_pipeline(), loader_options(2));  // the first view does not change
+  EXPECT_TRUE(read_epoch(same_sizes, 0)[0].views[0].equal(batches[0].views[0]));
+  EXPECT_THROW(small_pipeline({16}), ConfigError);
+  EXPECT_THROW(small_pipeline({16, 32}), ConfigError);
 }
 
 TEST(Loader, ResumingFromAStepGivesTheRemainingBatchesOfAnUninterruptedRun) {

@@ -51,6 +51,33 @@ TEST(ModelConfig, UnknownKeysAndBadValuesAreNamed) {
   EXPECT_NE(message_of(R"({"vision":{"activation":"relu"}})").find("vision.activation"), std::string::npos);
 }
 
+TEST(ModelConfig, SslImageSizeIsReadWrittenAndChecked) {
+  const std::string path = (std::filesystem::path(SLIPSTREAM_SOURCE_DIR) / "configs" / "demo" / "demo_slip.json").string();
+  const ModelConfig demo = resolve_model_config(path);
+  EXPECT_EQ(demo.ssl.image_size, 32);
+  EXPECT_EQ(model_config_from_json(to_json(demo), "round trip"), demo);
+  EXPECT_EQ(model_config("SLIP_VITB16").ssl.image_size, 0);
+  EXPECT_EQ(to_json(model_config("SLIP_VITB16")).find("image_size\": 0"), std::string::npos);
+  const auto message_of = [](const std::string& json) {
+    try {
+      model_config_from_json(json, "cfg.json");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string resnet = R"("vision":{"type":"modified_resnet","image_size":64,"width":16,"heads":8,"output_dim":32})";
+  EXPECT_EQ(message_of(R"({"family":"slip",)" + resnet + R"(,"ssl":{"image_size":32}})"), "no error");
+  EXPECT_NE(message_of(R"({"family":"slip",)" + resnet + R"(,"ssl":{"image_size":48}})").find("ssl.image_size must be a multiple of 32"),
+            std::string::npos);
+  EXPECT_NE(message_of(R"({"family":"slip",)" + resnet + R"(,"ssl":{"image_size":96}})").find("at most vision.image_size"),
+            std::string::npos);
+  EXPECT_NE(message_of(R"({"family":"simclr",)" + resnet + R"(,"ssl":{"image_size":32}})").find("family slip"),
+            std::string::npos);
+  EXPECT_NE(message_of(R"({"family":"slip","ssl":{"image_size":112}})").find("needs a modified_resnet tower"),
+            std::string::npos);
+}
+
 TEST(ModelConfig, CreateModelFromJsonPath) {
   const std::string path =
       (std::filesystem::path(SLIPSTREAM_SOURCE_DIR) / "configs" / "models" / "CLIP_VITT16.json").string();

@@ -6,6 +6,8 @@
 #include "models/small_configs.h"
 #include "slipstream/core/error.h"
 #include "slipstream/core/state_dict.h"
+#include "slipstream/models/contrastive_models.h"
+#include "slipstream/models/modified_resnet.h"
 #include "slipstream/models/registry.h"
 #include "slipstream/models/vision_transformer.h"
 
@@ -58,6 +60,77 @@ TEST(Models, StateDictUsesSlipNames) {
     EXPECT_TRUE(names.count(name)) << name;
   }
   for (const auto& item : names) EXPECT_NE(item.first.rfind("text.", 0), 0u) << "nested text name " << item.first;
+}
+
+// SLIP on a BatchNorm tower: the SimCLR views normalise by their own batch statistics, but the
+// tower's running statistics (what evaluation uses) are those of the CLIP view alone; the SimCLR
+// head's BatchNorms, which only ever see the SimCLR views, still learn theirs.
+TEST(Models, SlipTowerRunningStatisticsFollowTheClipView) {
+  const ModelConfig config = small_config("slip", "modified_resnet");
+  at::manual_seed(1);
+  auto slip = std::dynamic_pointer_cast<SlipModelImpl>(create_model(config));
+  ASSERT_TRUE(slip);
+  at::manual_seed(1);
+  auto alone = std::dynamic_pointer_cast<SlipModelImpl>(create_model(config));  // the same weights
+  ModelInputs inputs = small_inputs(4, config);
+  inputs.aug1 = inputs.aug1 * 3.0 + 2.0;  // views whose statistics differ from the CLIP view's
+  inputs.aug2 = inputs.aug2 * 0.5 - 1.0;
+  StateDict before;  // state_dict aliases the live tensors
+  for (const auto& [name, tensor] : state_dict(*slip)) before[name] = tensor.clone();
+  slip->forward(inputs);
+  alone->encode_image(inputs.image);  // the CLIP view alone through the tower, in training mode
+  const StateDict after = state_dict(*slip), expected = state_dict(*alone);
+  int64_t tower_statistics = 0, head_statistics = 0;
+  for (const auto& [name, tensor] : after) {
+    const bool statistic = name.find("running_") != std::string::npos;
+    if (!statistic) continue;
+    if (name.rfind("visual.", 0) == 0) {
+      ++tower_statistics;
+      EXPECT_TRUE(at::equal(tensor, expected.at(name))) << name;
+      EXPECT_FALSE(at::equal(tensor, before.at(name))) << name << " never updated";
+    } else if (name.rfind("image_mlp.", 0) == 0) {
+      ++head_statistics;
+      EXPECT_FALSE(at::equal(tensor, before.at(name))) << name << " frozen";
+    }
+  }
+  EXPECT_GT(tower_statistics, 10);
+  EXPECT_GT(head_statistics, 0);
+  // The momentum is back: a later forward of a SimCLR view alone moves the tower's statistics.
+  const at::Tensor mean = after.at("visual.bn1.running_mean").clone();
+  slip->encode_image(inputs.aug1);
+  EXPECT_FALSE(at::equal(state_dict(*slip).at("visual.bn1.running_mean"), mean));
+}
+
+// A modified ResNet reads views of another multiple of 32 (SLIP's ssl.image_size) through its
+// positional embedding resized to the smaller grid: the same as a tower built for that size and
+// given that embedding. Other sides are refused.
+TEST(Models, ModifiedResnetReadsSmallerViewsThroughAResizedPositionalEmbedding) {
+  ModelConfig config = small_config("clip", "modified_resnet");
+  config.vision.image_size = 64;  // a 2 x 2 grid
+  at::manual_seed(2);
+  ModifiedResNet tower(config.vision);
+  tower->eval();
+  config.vision.image_size = 32;  // a 1 x 1 grid
+  ModifiedResNet small(config.vision);
+  small->eval();
+  const at::Tensor table = tower->attnpool->positional_embedding;  // [5, C]
+  {
+    at::NoGradGuard no_grad;
+    for (const auto& [name, tensor] : state_dict(*tower)) {
+      if (name != "attnpool.positional_embedding") state_dict(*small).at(name).copy_(tensor);
+    }
+    // 2 x 2 -> 1 x 1 at the centre: the mean of the four positions (bicubic weights, clamped borders).
+    const at::Tensor resized = tower->attnpool->positional_embedding_for(1);
+    EXPECT_TRUE(at::allclose(resized[1], table.slice(0, 1).mean(0), 1e-6, 1e-6));
+    EXPECT_TRUE(at::equal(resized[0], table[0]));
+    small->attnpool->positional_embedding.copy_(resized);
+  }
+  EXPECT_TRUE(at::equal(tower->attnpool->positional_embedding_for(2), table));
+  const at::Tensor images = at::randn({2, 3, 32, 32});
+  EXPECT_TRUE(at::allclose(tower->forward(images), small->forward(images), 1e-5, 1e-6));
+  EXPECT_EQ(tower->forward(at::randn({2, 3, 64, 64})).sizes(), (std::vector<int64_t>{2, 24}));
+  EXPECT_THROW(tower->forward(at::randn({2, 3, 48, 48})), ShapeError);
+  EXPECT_THROW(tower->forward(at::randn({2, 3, 64, 32})), ShapeError);
 }
 
 TEST(Models, TextPoolingReadsTheEotPositionOnly) {

@@ -202,6 +202,30 @@ TEST(Pretraining, SslHeadSizesComeFromTheModelUnlessFlagsResizeThem) {
   fs::remove_all(folder);
 }
 
+// SLIP on a modified ResNet with SimCLR views at half the side (the quickstart's DEMO_SLIP): it
+// trains, and its checkpoint records the views' size.
+TEST(Pretraining, SlipTrainsWithSmallerSimclrViews) {
+  const fs::path folder = fresh_folder("ssl_image_size");
+  ModelConfig model = testing::small_config("slip", "modified_resnet");
+  model.text.vocab_size = 49408;
+  model.vision.image_size = 64;
+  model.ssl.image_size = 32;
+  std::ofstream(folder / "slip_resnet.json") << to_json(model);
+  PretrainConfig config = small_run(folder);
+  config.model = (folder / "slip_resnet.json").string();
+  config.epochs = 1;
+  config.warmup_epochs = 0;
+  Recorded recorded;
+  const PretrainResult result = pretrain(config, recorded.hooks());
+  EXPECT_TRUE(result.completed);
+  ASSERT_EQ(recorded.metrics.size(), 6u);
+  for (const auto& step : recorded.metrics) EXPECT_TRUE(std::isfinite(step.at("ssl_loss")));
+  const SafetensorsFile header =
+      read_safetensors_header((fs::path(latest_checkpoint(config.output_dir).value()) / "model.safetensors").string());
+  EXPECT_EQ(model_config_from_json(header.metadata.at("model_config")).ssl.image_size, 32);
+  fs::remove_all(folder);
+}
+
 TEST(Pretraining, DeclipResumesWithItsNeighbourQueue) {
   // DeCLIP's step draws masks and EDA views and reads a queue that earlier steps filled: a run
   // stopped after 3 steps and resumed repeats the uninterrupted run's losses only when the

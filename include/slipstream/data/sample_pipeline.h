@@ -23,6 +23,7 @@ using CaptionAugmenter = std::function<std::string(const std::string&, std::mt19
 struct PipelineOptions {
   std::vector<ViewRecipe> views;  // one output tensor per entry
   int64_t image_size = 224;
+  std::vector<int64_t> view_sizes;  // each view's side (at most image_size, the decode target), one per view; empty: image_size
   CaptionTokenizer tokenizer;     // empty: captions are not tokenized
   CaptionAugmenter caption_view;  // set (with a tokenizer): Example::tokens_aug holds the augmented caption's ids
   int64_t context_length = 77;
@@ -31,7 +32,7 @@ struct PipelineOptions {
 };
 
 struct Example {
-  std::vector<at::Tensor> views;  // each float [3, image_size, image_size]
+  std::vector<at::Tensor> views;  // view v: float [3, S_v, S_v], S_v = view_sizes[v] or image_size
   std::vector<int64_t> tokens;    // framed ids, unpadded (empty without a tokenizer)
   std::vector<int64_t> tokens_aug;  // the caption view's framed ids (empty without caption_view)
   std::string caption;            // the chosen caption ("" when the sample has none)

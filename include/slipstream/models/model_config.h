@@ -48,6 +48,9 @@ struct TextConfig {
 struct SslHeadConfig {
   int64_t mlp_dim = 4096;
   int64_t emb_dim = 256;
+  // SLIP with a modified ResNet tower: the side of the two SimCLR views, when smaller than
+  // vision.image_size (multi-crop style: a 32 px view costs a quarter of a 64 px one); 0: the same.
+  int64_t image_size = 0;
 };
 
 struct ModelConfig {

@@ -44,8 +44,12 @@ TORCH_MODULE(Bottleneck);
 class AttentionPool2dImpl : public torch::nn::Module {
  public:
   AttentionPool2dImpl(int64_t spatial_size, int64_t width, int64_t heads, int64_t output_dim);
-  // [B, C, S, S] -> [B, output_dim]: the mean token attends over itself and every position.
+  // [B, C, G, G] -> [B, output_dim]: the mean token attends over itself and every position. A grid
+  // G other than the trained S reads the positional embedding resized to it (positional_embedding_for).
   at::Tensor forward(const at::Tensor& x);
+  // [G*G + 1, C]: the mean token's row, then the S x S grid resized bicubically (align_corners
+  // false, as open_clip resizes a ViT's) to G x G; the embedding itself when G == S.
+  at::Tensor positional_embedding_for(int64_t grid) const;
   at::Tensor positional_embedding;  // [S*S + 1, C]
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, c_proj{nullptr};
 
@@ -57,7 +61,9 @@ TORCH_MODULE(AttentionPool2d);
 class ModifiedResNetImpl : public VisionTowerImpl {
  public:
   explicit ModifiedResNetImpl(const VisionConfig& config);
-  at::Tensor forward(const at::Tensor& images) override;  // [B, 3, S, S] -> [B, output_dim]
+  // [B, 3, S, S] -> [B, output_dim]; S is vision.image_size or another multiple of 32 (SLIP's
+  // smaller SimCLR views, ssl.image_size), read through a resized positional embedding.
+  at::Tensor forward(const at::Tensor& images) override;
   int64_t output_width() const override { return config_.output_dim; }
   // open_clip's init: attention-pool projections N(0, C^-0.5), zero gamma in each bn3.
   void reset_parameters();
