@@ -2,8 +2,8 @@
 # Beyond SLIP on the quickstart corpus: pre-trains SigLIP, DeCLIP and LiT on the corpus that
 # scripts/quickstart.sh rendered (runs/quickstart/data), evaluates each zero-shot on the held-out
 # shape-colour combinations, and prints them beside the quickstart's CLIP and SLIP.
-#   SigLIP: DEMO_CLIP's shapes with --loss siglip, 7 epochs (as DEMO_CLIP)
-#   DeCLIP: configs/demo/demo_declip.json, 3 epochs (two image and two text views per step)
+#   SigLIP: DEMO_CLIP's shapes with --loss siglip, 10 epochs (as DEMO_CLIP)
+#   DeCLIP: configs/demo/demo_declip.json, 8 epochs (two image and two text views per step)
 #   LiT:    DEMO_CLIP's text side from scratch on the quickstart CLIP's image tower, locked, 4 epochs
 # A method whose run finished (train_seconds.txt present) is not trained again.
 #   scripts/methods.sh [--quickstart DIR] [--out DIR] [--device cpu|cuda]
@@ -51,8 +51,8 @@ train() {  # name epochs slip_pretrain-flags...
   echo "$(( $(date +%s) - t0 ))" > "$out/$name/train_seconds.txt"
 }
 
-train siglip 7 --model configs/demo/demo_clip.json --loss siglip
-train declip 3 --model configs/demo/demo_declip.json
+train siglip 10 --model configs/demo/demo_clip.json --loss siglip
+train declip 8 --model configs/demo/demo_declip.json
 train lit 4 --model configs/demo/demo_clip.json --lock-image \
   --pretrained-image "$quickstart/clip/checkpoint_last/model.safetensors"
 

@@ -11,7 +11,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-out="runs/quickstart" device="auto" epochs_clip=7 epochs_slip=4 samples=20000
+out="runs/quickstart" device="auto" epochs_clip=10 epochs_slip=12 samples=20000
 while (($#)); do
   case "$1" in
     --out) out="$2"; shift 2 ;;
