@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -220,6 +221,7 @@ TEST(Pretraining, SlipTrainsWithSmallerSimclrViews) {
   EXPECT_TRUE(result.completed);
   ASSERT_EQ(recorded.metrics.size(), 6u);
   for (const auto& step : recorded.metrics) EXPECT_TRUE(std::isfinite(step.at("ssl_loss")));
+  EXPECT_EQ(std::count(recorded.lines.begin(), recorded.lines.end(), "=> SimCLR views at 32 px, the CLIP view at 64 px (ssl.image_size)"), 1);
   const SafetensorsFile header =
       read_safetensors_header((fs::path(latest_checkpoint(config.output_dir).value()) / "model.safetensors").string());
   EXPECT_EQ(model_config_from_json(header.metadata.at("model_config")).ssl.image_size, 32);
