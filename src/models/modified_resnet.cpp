@@ -53,7 +53,7 @@ at::Tensor BottleneckImpl::forward(const at::Tensor& x) {
 }
 
 AttentionPool2dImpl::AttentionPool2dImpl(int64_t spatial_size, int64_t width, int64_t heads, int64_t output_dim)
-    : heads_(heads) {
+    : spatial_size_(spatial_size), heads_(heads) {
   positional_embedding = register_parameter(
       "positional_embedding", at::randn({spatial_size * spatial_size + 1, width}) / std::sqrt(static_cast<double>(width)));
   k_proj = register_module("k_proj", torch::nn::Linear(width, width));
@@ -63,10 +63,10 @@ AttentionPool2dImpl::AttentionPool2dImpl(int64_t spatial_size, int64_t width, in
 }
 
 at::Tensor AttentionPool2dImpl::positional_embedding_for(int64_t grid) const {
-  const int64_t trained = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(positional_embedding.size(0) - 1))));
-  if (grid == trained) return positional_embedding;
+  if (grid == spatial_size_) return positional_embedding;
   const int64_t width = positional_embedding.size(1);
-  const at::Tensor square = positional_embedding.slice(0, 1).reshape({1, trained, trained, width}).permute({0, 3, 1, 2});
+  const at::Tensor square =
+      positional_embedding.slice(0, 1).reshape({1, spatial_size_, spatial_size_, width}).permute({0, 3, 1, 2});
   const at::Tensor resized = at::upsample_bicubic2d(square, {grid, grid}, /*align_corners=*/false);  // [1, C, G, G]
   return at::cat({positional_embedding.slice(0, 0, 1), resized.permute({0, 2, 3, 1}).reshape({grid * grid, width})}, 0);
 }
@@ -123,8 +123,8 @@ void ModifiedResNetImpl::reset_parameters() {
 }
 
 at::Tensor ModifiedResNetImpl::forward(const at::Tensor& images) {
-  if (images.dim() != 4 || images.size(1) != 3 || images.size(2) != images.size(3) || images.size(2) % 32 != 0 ||
-      images.size(2) == 0) {
+  if (images.dim() != 4 || images.size(1) != 3 || images.size(2) != images.size(3) || images.size(2) < 32 ||
+      images.size(2) % 32 != 0) {
     throw ShapeError("ModifiedResNet expects images [B, 3, S, S] with S = " + std::to_string(config_.image_size) +
                      " (or another multiple of 32), got " + c10::str(images.sizes()));
   }

@@ -5,10 +5,10 @@
 namespace slipstream {
 namespace {
 
-// BatchNorm's running update is running = (1 - momentum) running + momentum batch; a momentum of
-// 0 leaves the running tensors bit for bit unchanged (a momentum of nullopt would average instead).
 using PausedLayers = std::vector<std::pair<std::optional<double>*, std::optional<double>>>;
 
+// BatchNorm's running update is running = (1 - momentum) running + momentum batch; a momentum of
+// 0 leaves the running tensors bit for bit unchanged (a momentum of nullopt would average instead).
 template <typename Layer>
 bool pause(torch::nn::Module& module, PausedLayers& out) {
   auto* layer = module.as<Layer>();

@@ -336,8 +336,11 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   PipelineOptions pipeline_options;
   pipeline_options.views = views_of(model_config.family);
   pipeline_options.image_size = model_config.vision.image_size;
-  if (model_config.ssl.image_size != 0) {  // SLIP's SimCLR views (views 1 and 2) at their own side
-    pipeline_options.view_sizes = {model_config.vision.image_size, model_config.ssl.image_size, model_config.ssl.image_size};
+  if (model_config.ssl.image_size != 0) {  // SLIP's SimCLR views at their own side
+    for (ViewRecipe recipe : pipeline_options.views) {
+      pipeline_options.view_sizes.push_back(recipe == ViewRecipe::kSimclr ? model_config.ssl.image_size
+                                                                          : model_config.vision.image_size);
+    }
     setup_lines.push_back("=> SimCLR views at " + std::to_string(model_config.ssl.image_size) + " px, the CLIP view at " +
                           std::to_string(model_config.vision.image_size) + " px (ssl.image_size)");
   }

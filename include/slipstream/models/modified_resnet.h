@@ -54,6 +54,7 @@ class AttentionPool2dImpl : public torch::nn::Module {
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, c_proj{nullptr};
 
  private:
+  int64_t spatial_size_;  // S, the grid the positional embedding was built for
   int64_t heads_;
 };
 TORCH_MODULE(AttentionPool2d);

@@ -21,8 +21,6 @@ class RunningStatisticsPause {
   RunningStatisticsPause(const RunningStatisticsPause&) = delete;
   RunningStatisticsPause& operator=(const RunningStatisticsPause&) = delete;
 
-  size_t paused_layers() const { return paused_.size(); }
-
  private:
   // Each paused layer's options.momentum() and the value it had.
   std::vector<std::pair<std::optional<double>*, std::optional<double>>> paused_;
