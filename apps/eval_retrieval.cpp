@@ -1,7 +1,7 @@
 // eval_retrieval: image-text retrieval recall@1/5/10 in both directions on a Karpathy test split
 // (COCO's 5k images with dataset_coco.json, Flickr30k's 1k with dataset_flickr30k.json).
 //   eval_retrieval --resume CKPT --bpe BPE --split-json dataset_coco.json --images /data/coco [--output r.json]
-#include <CLI/CLI.hpp>
+#include "app_main.h"
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   int64_t batch_size = 256;
   int workers = 0;
   CLI::App app{"eval_retrieval: image-text retrieval recall@k on a Karpathy split (COCO 5k, Flickr30k 1k)"};
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  slipstream::configure_app(app);
   app.add_option("--resume", resume, "Checkpoint folder, checkpoint link or .safetensors weights")->required();
   app.add_option("--model", model_name, "Model name or JSON, when the weights do not record theirs");
   app.add_option("--split-json", split_json, "Karpathy's dataset_coco.json or dataset_flickr30k.json")->required();
@@ -31,12 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batch_size, "Images or captions per batch")->capture_default_str();
   app.add_option("-j,--workers", workers, "Loader threads (0: one per core)")->capture_default_str();
   app.add_option("--device", device_name, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
+  return slipstream::run_app("eval_retrieval", app, argc, argv, [&]() -> int {
     using namespace slipstream;
     const at::Device device = select_device(device_name);
     const RetrievalSplit data = load_karpathy_split(split_json, images_root, split);
@@ -68,9 +63,6 @@ int main(int argc, char** argv) {
     if (!output.empty()) {
       write_file_atomically(output, report.dump(2) + "\n");
     }
-  } catch (const std::exception& e) {
-    std::cerr << "eval_retrieval: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

@@ -2,7 +2,7 @@
 // of SLIP's catalog, each scored with SLIP's metric, as a table and as JSON.
 //   eval_zeroshot --resume CKPT --bpe bpe_simple_vocab_16e6.txt.gz --catalog dataset_catalog.json
 //                 [--datasets imagenet,cifar10] [--output results.json] [--strict]
-#include <CLI/CLI.hpp>
+#include "app_main.h"
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   int workers = 0;
   bool strict = false;
   CLI::App app{"eval_zeroshot: zero-shot classification on SLIP's catalog datasets (SLIP's eval_zeroshot.py)"};
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // the last one counts
+  slipstream::configure_app(app);
   app.add_option("--resume", resume, "Checkpoint folder, checkpoint link or .safetensors weights")->required();
   app.add_option("--model", model_name, "Model name or JSON, when the weights do not record theirs");
   app.add_option("--datasets", datasets_flag, "Catalog entries, comma separated (default: every entry with labels)");
@@ -63,12 +63,7 @@ int main(int argc, char** argv) {
   app.add_option("--device", device_name, "auto, cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--cache-dir", cache_dir, "Where class embeddings are cached (\"\": no cache)")->capture_default_str();
   app.add_flag("--strict", strict, "A dataset that cannot be read fails the run instead of being skipped");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
+  return slipstream::run_app("eval_zeroshot", app, argc, argv, [&]() -> int {
     using namespace slipstream;
     const fs::path folder = fs::path(catalog).parent_path();
     if (labels.empty()) labels = (folder / "labels.json").string();
@@ -144,9 +139,6 @@ int main(int argc, char** argv) {
                                              {"results", results}, {"average", average}, {"datasets_scored", scored}};
       write_file_atomically(output, report.dump(2) + "\n");
     }
-  } catch (const std::exception& e) {
-    std::cerr << "eval_zeroshot: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

@@ -3,22 +3,17 @@
 // the ViT-S/B/L recipes (--config, the command line wins). Everything else is the library's finetune().
 //   finetune --config configs/finetune/vit_b16.json --finetune runs/slip/checkpoint_best \
 //            --model-prefix visual. --catalog dataset_catalog.json --dataset imagenet --output-dir out
-#include <CLI/CLI.hpp>
-
-#include <iostream>
-
-#include "json_or_toml_config.h"
-#include "slipstream/eval/finetune.h"
-#include "slipstream/train/pretrainer.h"
+#include "app_main.h"
+#include "slipstream/train/finetune.h"
+#include "slipstream/train/run_flags.h"
+#include "slipstream/train/stop_signals.h"
 
 int main(int argc, char** argv) {
   slipstream::FinetuneConfig c;
   std::vector<double> betas = {c.opt_betas[0], c.opt_betas[1]};
   CLI::App app{"finetune: end-to-end finetuning of a pre-trained image tower (BEiT's recipe, as SLIP uses it)"};
-  app.config_formatter(std::make_shared<slipstream::JsonOrTomlConfig>());
-  app.set_config("--config", "", "JSON or TOML file that may set any flag (the command line wins)");
-  app.get_formatter()->column_width(34);
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  slipstream::configure_app(app, {34, /*config_file=*/true});
+  slipstream::add_run_flags(app, c);
   app.add_option("--finetune", c.finetune, "Pre-trained weights: checkpoint folder or link, or .safetensors");
   app.add_option("--model-prefix", c.model_prefix, "Key prefix of the image tower in them (default: visual. or "
                                                    "module.visual.)");
@@ -45,32 +40,12 @@ int main(int argc, char** argv) {
   app.add_option("--layer-decay", c.layer_decay, "Layer-wise lr decay (1: off)")->capture_default_str();
   app.add_option("--opt-betas", betas, "AdamW betas")->expected(2)->capture_default_str();
   app.add_option("--opt-eps", c.opt_eps, "AdamW epsilon")->capture_default_str();
-  app.add_option("--precision", c.precision, "auto (bf16 on GPUs, fp32 on CPUs), bf16, fp16 or fp32")
-      ->capture_default_str();
-  app.add_option("--output-dir", c.output_dir, "Checkpoints, log.txt and config.json; a rerun resumes")
-      ->capture_default_str();
   app.add_flag("--eval", c.eval, "Only evaluate (the output folder's last checkpoint, else --finetune's tower)");
-  app.add_option("--keep-checkpoints", c.keep_checkpoints, "Newest checkpoints kept")->capture_default_str();
-  app.add_option("-j,--workers", c.workers, "Loader threads per process")->capture_default_str();
-  app.add_option("--seed", c.seed)->capture_default_str();
-  app.add_option("--device", c.device, "auto, cpu, cuda or cuda:N (auto, cuda: the GPU of LOCAL_RANK)")
-      ->capture_default_str();
-  app.add_option("--print-freq", c.print_freq, "Optimizer steps between progress lines")->capture_default_str();
-  app.add_option("--dist-timeout", c.dist_timeout, "Seconds a collective waits for the other ranks")
-      ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
+  return slipstream::run_app("finetune", app, argc, argv, [&] {
     c.opt_betas = {betas.at(0), betas.at(1)};
     slipstream::FinetuneHooks hooks;
     hooks.stop_requested = &slipstream::install_stop_signals();
     slipstream::finetune(c, hooks);
-  } catch (const std::exception& e) {
-    std::cerr << "finetune: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

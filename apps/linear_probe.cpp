@@ -2,21 +2,21 @@
 // CLIP paper's logistic regression on cached features. Sweep-friendly: --lr/--wd set the run,
 // --output gets JSON with the final and best accuracy, the exit code is 0 on success.
 //   linear_probe --pretrained CKPT --catalog dataset_catalog.json --dataset imagenet --lr 0.1 --output r.json
-#include <CLI/CLI.hpp>
-
 #include <cstdlib>
-#include <iostream>
 
+#include "app_main.h"
 #include "slipstream/core/atomic_file.h"
-#include "slipstream/eval/linear_probe.h"
+#include "slipstream/train/linear_probe.h"
+#include "slipstream/train/run_flags.h"
+#include "slipstream/train/stop_signals.h"
 
 int main(int argc, char** argv) {
   slipstream::LinearProbeConfig c;
   std::string output;
   if (const char* home = std::getenv("HOME")) c.cache_dir = std::string(home) + "/.cache/slipstream/features";
   CLI::App app{"linear_probe: linear classification on a frozen pre-trained image tower (SLIP's main_linear.py)"};
-  app.get_formatter()->column_width(32);
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  slipstream::configure_app(app, {32, /*config_file=*/true});
+  slipstream::add_run_flags(app, c);
   app.add_option("--pretrained", c.pretrained, "Checkpoint folder, checkpoint link or .safetensors weights")->required();
   app.add_option("--model", c.model, "Model name or JSON, when the weights do not record theirs");
   app.add_option("--catalog", c.catalog, "SLIP's dataset_catalog.json")->capture_default_str();
@@ -32,27 +32,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-iterations", c.max_iterations, "--fast: L-BFGS iterations per fit")->capture_default_str();
   app.add_option("--cache-dir", c.cache_dir, "--fast: where features are cached (\"\": no cache)")->capture_default_str();
-  app.add_option("-j,--workers", c.workers, "Loader threads per process (0: one per core)")->capture_default_str();
-  app.add_option("--seed", c.seed, "Seed of the head, the data order and the held-out split")->capture_default_str();
-  app.add_option("--device", c.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--precision", c.precision, "Frozen tower forward: auto (bf16 on GPUs), bf16, fp16, fp32")
-      ->capture_default_str();
-  app.add_option("--output-dir", c.output_dir, "Checkpoints each epoch and log.txt here; a rerun resumes");
   app.add_option("--output", output, "Write the results (final and best accuracy, history) as JSON here");
-  app.add_option("-p,--print-freq", c.print_freq, "Progress line every N steps")->capture_default_str();
-  app.add_option("--dist-timeout", c.dist_timeout, "Seconds a collective waits for the other ranks")
-      ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
+  return slipstream::run_app("linear_probe", app, argc, argv, [&] {
+    slipstream::install_stop_signals();  // SIGTERM/SIGUSR1: finish the step, save, exit 0
     const slipstream::LinearProbeResult result = slipstream::run_linear_probe(c);
-    if (!output.empty()) slipstream::write_file_atomically(output, slipstream::to_json(c, result));
-  } catch (const std::exception& e) {
-    std::cerr << "linear_probe: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    if (result.completed && !output.empty()) slipstream::write_file_atomically(output, slipstream::to_json(c, result));
+    return 0;
+  });
 }

@@ -1,20 +1,16 @@
 // slip_pretrain: SLIP's main.py in C++. Flags keep SLIP's names and defaults; --config FILE (JSON
 // or TOML) may set any of them, the command line winning. Everything else is the library's
 // pretrain(); this file only turns flags into a PretrainConfig.
-#include <CLI/CLI.hpp>
-
-#include <iostream>
-
-#include "json_or_toml_config.h"
+#include "app_main.h"
 #include "slipstream/train/pretrainer.h"
+#include "slipstream/train/run_flags.h"
+#include "slipstream/train/stop_signals.h"
 
 int main(int argc, char** argv) {
   slipstream::PretrainConfig c;
   CLI::App app{"slip_pretrain: CLIP, SimCLR and SLIP pre-training (SLIP's main.py flags)"};
-  app.config_formatter(std::make_shared<slipstream::JsonOrTomlConfig>());
-  app.set_config("--config", "", "JSON or TOML file that may set any flag (the command line wins)");
-  app.get_formatter()->column_width(34);
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // argparse: the last one counts
+  slipstream::configure_app(app, {34, /*config_file=*/true});
+  slipstream::add_run_flags(app, c);
 
   app.add_option("--dataset", c.dataset, "yfcc15m cc3m cc12m coco redcaps csv tsv webdataset synthetic")->capture_default_str();
   app.add_option("--root", c.root, "Image folder (webdataset: the shard pattern)");
@@ -24,7 +20,6 @@ int main(int argc, char** argv) {
   app.add_option("--csv-separator", c.csv_separator, "CSV separator (default: ',' for csv, tab for tsv)");
   app.add_option("--bpe", c.bpe, "CLIP's bpe_simple_vocab_16e6.txt.gz (scripts/download_assets.sh fetches it)");
   app.add_option("--synthetic-samples", c.synthetic_samples, "Corpus size of --dataset synthetic")->capture_default_str();
-  app.add_option("-j,--workers", c.workers, "Loader threads per process (0: one per core)")->capture_default_str();
   app.add_option("--model", c.model, "Registered model name or a model JSON")->capture_default_str();
   app.add_option("--ssl-mlp-dim", c.ssl_mlp_dim, "Hidden width of the SimCLR head (0: the model's, 4096 in SLIP's)")->capture_default_str();
   app.add_option("--ssl-emb-dim", c.ssl_emb_dim, "Output width of the SimCLR head (0: the model's, 256 in SLIP's)")->capture_default_str();
@@ -61,9 +56,6 @@ int main(int argc, char** argv) {
   app.add_option("--betas", betas, "AdamW betas (two numbers)")->expected(2)->capture_default_str();
   app.add_option("--eps", c.eps, "AdamW epsilon")->capture_default_str();
   app.add_flag("--disable-amp", c.disable_amp, "Train in fp32");
-  app.add_option("--precision", c.precision, "auto (bf16 on GPUs, fp32 on CPUs), bf16, fp16 (with loss scaling), fp32")
-      ->capture_default_str();
-  app.add_option("--output-dir", c.output_dir, "Checkpoints, config.json and log.txt go here")->capture_default_str();
   app.add_option("--resume", c.resume, "Checkpoint folder, or weights (.safetensors) to start from")->capture_default_str();
   app.add_option("--eval-freq", c.eval_freq, "Epochs between zero-shot validations")->capture_default_str();
   app.add_option("--eval-catalog", c.eval_catalog,
@@ -71,29 +63,13 @@ int main(int argc, char** argv) {
   app.add_option("--eval-dataset", c.eval_dataset, "Catalog entry to validate on")->capture_default_str();
   app.add_option("--eval-templates", c.eval_templates, "SLIP's templates.json (default: next to the catalog)");
   app.add_option("--eval-labels", c.eval_labels, "SLIP's labels.json (default: next to the catalog)");
-  app.add_option("--print-freq", c.print_freq, "Optimizer steps between progress lines")->capture_default_str();
-  app.add_option("--save-every-steps", c.save_every_steps, "Also checkpoint every N optimizer steps (0: epoch ends only)")
-      ->capture_default_str();
-  app.add_option("--keep-checkpoints", c.keep_checkpoints, "Newest checkpoints kept")->capture_default_str();
-  app.add_option("--seed", c.seed)->capture_default_str();
-  app.add_option("--device", c.device, "auto, cpu, cuda or cuda:N (auto, cuda: the GPU of LOCAL_RANK)")->capture_default_str();
-  app.add_option("--dist-timeout", c.dist_timeout, "Seconds a collective waits for the other ranks before the run fails")
-      ->capture_default_str();
   app.add_option("--bucket-mb", c.bucket_mb, "Gradient all-reduce bucket size (MB)")->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
+  return slipstream::run_app("slip_pretrain", app, argc, argv, [&] {
     c.betas = {betas.at(0), betas.at(1)};
     slipstream::PretrainHooks hooks;
     hooks.stop_requested = &slipstream::install_stop_signals();
     slipstream::pretrain(c, hooks);
-  } catch (const std::exception& e) {
-    std::cerr << "slip_pretrain: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

@@ -2,7 +2,7 @@
 // distributed environment set, prefixes their output lines with their rank, forwards SIGINT and
 // SIGTERM, and when a worker fails stops the others and exits with its code.
 //   slip_run --nproc-per-node 8 [--nnodes 2 --node-rank 0 --master-addr HOST --master-port 29500] slip_pretrain ...
-#include <CLI/CLI.hpp>
+#include "app_main.h"
 
 #include <iostream>
 
@@ -23,16 +23,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.prefix_command();  // the first argument that is not slip_run's starts the worker's command
   app.footer("The worker's command and its arguments follow slip_run's options.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  command = app.remaining();
-  try {
+  return slipstream::run_app("slip_run", app, argc, argv, [&]() -> int {
+    command = app.remaining();
     return slipstream::launch_workers(options, command);
-  } catch (const std::exception& e) {
-    std::cerr << "slip_run: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

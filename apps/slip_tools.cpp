@@ -5,7 +5,7 @@
 // `slip_tools index` converts a corpus's metadata into a memory-mapped index; `slip_tools preview`
 // draws samples with their augmented views and captions; `slip_tools make-demo-data` renders the
 // demo corpus of coloured shapes; `slip_tools plot-loss` draws training curves from steps.jsonl files.
-#include <CLI/CLI.hpp>
+#include "app_main.h"
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -18,17 +18,17 @@
 #include "slipstream/core/error.h"
 #include "slipstream/models/registry.h"
 #ifdef SLIPSTREAM_WITH_DATA
-#include "slipstream/data/clip_tokenizer.h"
+#include "slipstream/data/text/clip_tokenizer.h"
 #include "slipstream/data/datasets/corpus_metadata.h"
 #include "slipstream/data/datasets/open_dataset.h"
 #endif
 #ifdef SLIPSTREAM_WITH_OPENCV
-#include "slipstream/data/demo_corpus.h"
-#include "slipstream/data/loss_plot.h"
-#include "slipstream/data/preview.h"
+#include "slipstream/tools/demo_corpus.h"
+#include "slipstream/tools/loss_plot.h"
+#include "slipstream/tools/preview.h"
 #endif
 #ifdef SLIPSTREAM_WITH_SENTENCEPIECE
-#include "slipstream/data/sentencepiece_tokenizer.h"
+#include "slipstream/data/text/sentencepiece_tokenizer.h"
 #endif
 
 namespace {
@@ -231,8 +231,7 @@ int main(int argc, char** argv) {
   plot_command->add_option("--output", plot_options.output, "PNG to write")->capture_default_str();
 #endif
 
-  CLI11_PARSE(app, argc, argv);
-  try {
+  return slipstream::run_app("slip_tools", app, argc, argv, [&]() -> int {
     if (models->parsed()) {
       list_models(model_names.empty() ? slipstream::registered_models() : model_names, as_json);
     } else if (config->parsed()) {
@@ -289,9 +288,6 @@ int main(int argc, char** argv) {
                 << " pieces; text towers using it need vocab_size " << trained.vocab_size() << "\n";
     }
 #endif
-  } catch (const std::exception& e) {
-    std::cerr << "slip_tools: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/clip_tokenizer.h"
+#include "slipstream/data/text/clip_tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int fd = memfd_create("fuzz.bpe", 0);

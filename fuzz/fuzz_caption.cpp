@@ -2,8 +2,8 @@
 // html.unescape, NFC, lower-casing) and pattern split without crashing; invalid UTF-8 is replaced.
 #include <string>
 
-#include "slipstream/data/clip_tokenizer.h"
-#include "slipstream/data/text_cleaning.h"
+#include "slipstream/data/text/clip_tokenizer.h"
+#include "slipstream/data/text/text_cleaning.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

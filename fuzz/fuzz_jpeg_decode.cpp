@@ -1,8 +1,8 @@
 // libFuzzer target: arbitrary bytes through the libjpeg decoder (full size and 1/4), EXIF
 // orientation included: an RGB image, nullopt for CMYK, or SampleError; never a crash.
 #include "slipstream/core/error.h"
-#include "slipstream/data/image_decode.h"
-#include "slipstream/data/jpeg_decoder.h"
+#include "slipstream/data/image/image_decode.h"
+#include "slipstream/data/image/jpeg_decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Headers claiming more than 4 megapixels decode (mostly filler) too slowly for a bounded run;

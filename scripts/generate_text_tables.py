@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/data/text_tables.inc: the character tables the caption cleaner needs, taken from the
+"""Writes src/data/text/text_tables.inc: the character tables the caption cleaner needs, taken from the
 sources whose behaviour slipstream reproduces, so that C++ and Python use the same data:
 
   - Python's html.unescape: the HTML5 named character references (WHATWG list), the numeric
@@ -9,7 +9,7 @@ sources whose behaviour slipstream reproduces, so that C++ and Python use the sa
     reads as Windows-1252.
 
 Run with the Python environment of scripts/setup.sh (it has ftfy through open_clip):
-    python scripts/generate_text_tables.py > src/data/text_tables.inc
+    python scripts/generate_text_tables.py > src/data/text/text_tables.inc
 """
 import html
 import html.entities

@@ -2,7 +2,7 @@
 # Installs what slipstream needs to build and test, and says what it installed and what it found.
 # Idempotent: a second run changes nothing and takes seconds.
 #   - Debian packages: compiler tools (clang and its libFuzzer runtime for the fuzz targets), the
-#     header-only libraries (CLI11, nlohmann_json, spdlog),
+#     header-only libraries (CLI11, nlohmann_json; people-facing logs are plain lines, no spdlog),
 #     GoogleTest, ccache, the data component's ICU, zlib, libjpeg, OpenCV and sentencepiece, and
 #     WordNet's database (wordnet-base: DeCLIP's synonym replacement).
 #   - A Python virtual environment (default ~/.cache/slipstream/venv, outside the checkout so CI
@@ -20,7 +20,7 @@ fail() { echo "[setup] error: $*" >&2; exit 1; }
 
 # ------------------------------------------------------------------ system packages
 packages=(g++ clang libclang-rt-14-dev cmake ninja-build ccache pkg-config git python3 python3-venv
-          libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libgmock-dev
+          libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
           libicu-dev zlib1g-dev libjpeg-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
           libsentencepiece-dev libgloo-dev wordnet-base)
 missing=()

@@ -12,9 +12,9 @@
 #include <ATen/Parallel.h>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/augmentation.h"
-#include "slipstream/data/clip_tokenizer.h"
-#include "slipstream/data/image_decode.h"
+#include "slipstream/data/image/augmentation.h"
+#include "slipstream/data/text/clip_tokenizer.h"
+#include "slipstream/data/image/image_decode.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"bench_data_pipeline: decode + SLIP's three views + tokenize, images/s on one thread"};

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/augmentation.h"
+#include "slipstream/data/image/augmentation.h"
 
 namespace slipstream {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "slipstream/core/error.h"
 #include "slipstream/data/epoch_plan.h"
-#include "slipstream/data/token_framing.h"
+#include "slipstream/data/text/token_framing.h"
 
 namespace slipstream {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "slipstream/core/error.h"
 #ifdef SLIPSTREAM_WITH_OPENCV
-#include "slipstream/data/image_decode.h"
+#include "slipstream/data/image/image_decode.h"
 #endif
 
 namespace slipstream {

@@ -26,29 +26,20 @@ void require_finite(double value, const char* flag, bool positive) {
 
 void validate(const PretrainConfig& c) {
   namespace fs = std::filesystem;
-  static const std::set<std::string> precisions = {"auto", "bf16", "fp16", "fp32"};
-  require(precisions.count(c.precision) == 1, "--precision " + c.precision + ": expected auto, bf16, fp16 or fp32");
-  require(c.device == "auto" || c.device == "cpu" || c.device.rfind("cuda", 0) == 0,
-          "--device " + c.device + ": expected auto, cpu, cuda or cuda:N");
+  validate(static_cast<const RunOptions&>(c));
   require_positive(c.epochs, "--epochs");
   require_positive(c.batch_size, "--batch-size");
   require_positive(c.update_freq, "--update-freq");
   require(c.accum_mode == "independent" || c.accum_mode == "cached-features",
           "--accum-mode " + c.accum_mode + ": expected independent or cached-features");
-  require_positive(c.print_freq, "--print-freq");
   require_positive(c.eval_freq, "--eval-freq");
-  require_positive(c.keep_checkpoints, "--keep-checkpoints");
   require_positive(c.synthetic_samples, "--synthetic-samples");
-  require_positive(c.dist_timeout, "--dist-timeout");
   require_positive(c.bucket_mb, "--bucket-mb");
-  require(c.workers >= 0, "--workers " + std::to_string(c.workers) + ": expected 0 (one per core) or more");
-  require(c.save_every_steps >= 0, "--save-every-steps " + std::to_string(c.save_every_steps) + ": expected 0 or more");
   require(c.warmup_epochs >= 0 && c.warmup_epochs <= c.epochs,
           "--warmup-epochs " + std::to_string(c.warmup_epochs) + ": expected between 0 and --epochs (" +
               std::to_string(c.epochs) + ")");
   require(c.start_epoch >= 0 && c.start_epoch < c.epochs,
           "--start-epoch " + std::to_string(c.start_epoch) + ": expected between 0 and --epochs - 1");
-  require(c.seed >= 0, "--seed " + std::to_string(c.seed) + ": expected 0 or more");
   require_finite(c.lr, "--lr", true);
   require_finite(c.lr_start, "--lr-start", false);
   require_finite(c.lr_end, "--lr-end", false);
@@ -105,7 +96,6 @@ std::string to_json(const PretrainConfig& c) {
   j["csv-caption-key"] = c.csv_caption_key;
   j["csv-separator"] = c.csv_separator;
   j["bpe"] = c.bpe;
-  j["workers"] = c.workers;
   j["synthetic-samples"] = c.synthetic_samples;
   j["model"] = c.model;
   j["ssl-mlp-dim"] = c.ssl_mlp_dim;
@@ -134,21 +124,14 @@ std::string to_json(const PretrainConfig& c) {
   j["betas"] = {c.betas[0], c.betas[1]};
   j["eps"] = c.eps;
   j["disable-amp"] = c.disable_amp;
-  j["precision"] = c.precision;
-  j["output-dir"] = c.output_dir;
   j["resume"] = c.resume;
   j["eval-freq"] = c.eval_freq;
   j["eval-catalog"] = c.eval_catalog;
   j["eval-dataset"] = c.eval_dataset;
   j["eval-templates"] = c.eval_templates;
   j["eval-labels"] = c.eval_labels;
-  j["print-freq"] = c.print_freq;
-  j["save-every-steps"] = c.save_every_steps;
-  j["keep-checkpoints"] = c.keep_checkpoints;
-  j["seed"] = c.seed;
-  j["device"] = c.device;
-  j["dist-timeout"] = c.dist_timeout;
   j["bucket-mb"] = c.bucket_mb;
+  j.update(to_json(static_cast<const RunOptions&>(c)));
   return j.dump(2);
 }
 

@@ -1,27 +1,20 @@
 #include "slipstream/train/pretrainer.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Context.h>
-#include <c10/core/CachingDeviceAllocator.h>
 #include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
-#include "slipstream/core/atomic_file.h"
 #include "slipstream/core/error.h"
+#include "slipstream/core/text_format.h"
 #include "slipstream/core/safetensors.h"
 #include "slipstream/core/state_dict.h"
-#include "slipstream/data/clip_tokenizer.h"
+#include "slipstream/data/text/clip_tokenizer.h"
 #include "slipstream/data/datasets/open_dataset.h"
-#include "slipstream/data/easy_data_augmentation.h"
+#include "slipstream/data/text/easy_data_augmentation.h"
 #include "slipstream/data/loader.h"
 #include "slipstream/dist/collectives.h"
 #include "slipstream/dist/environment.h"
@@ -32,49 +25,16 @@
 #include "slipstream/models/registry.h"
 #include "slipstream/models/vision_transformer.h"
 #include "slipstream/train/adamw.h"
-#include "slipstream/train/checkpoint.h"
 #include "slipstream/train/autocast.h"
 #include "slipstream/train/grad_scaler.h"
 #include "slipstream/train/image_tower_lock.h"
 #include "slipstream/train/lr_schedule.h"
-#include "slipstream/train/tensorboard_writer.h"
+#include "slipstream/train/training_run.h"
 
 namespace slipstream {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-std::atomic<bool> g_stop_signal{false};
-
-extern "C" void on_stop_signal(int) { g_stop_signal.store(true); }
-
-// SLIP's AverageMeter for each logged metric, over one epoch.
-struct EpochMeters {
-  std::map<std::string, double> sums;
-  int64_t count = 0;
-  void add(const std::map<std::string, double>& values) {
-    for (const auto& [name, value] : values) sums[name] += value;
-    ++count;
-  }
-  std::map<std::string, double> averages() const {
-    std::map<std::string, double> out;
-    for (const auto& [name, sum] : sums) out[name] = count > 0 ? sum / static_cast<double>(count) : 0.0;
-    return out;
-  }
-  std::string to_json() const { return nlohmann::json{{"sums", sums}, {"count", count}}.dump(); }
-  static EpochMeters from_json(const std::string& text) {
-    EpochMeters meters;
-    if (text.empty()) return meters;
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("sums") && j.contains("count")) {
-      meters.sums = j["sums"].get<std::map<std::string, double>>();
-      meters.count = j["count"].get<int64_t>();
-    }
-    return meters;
-  }
-};
-
 std::vector<ViewRecipe> views_of(const std::string& family) {
   if (family == "clip") return {ViewRecipe::kClip};
   if (family == "declip") return {ViewRecipe::kMocoV2, ViewRecipe::kMocoV2};
@@ -139,44 +99,6 @@ ModelOutputs with_fresh_features(const std::vector<ModelOutputs>& cached, size_t
   return out;
 }
 
-std::string format_duration(double seconds) {
-  const auto total = static_cast<int64_t>(std::max(0.0, seconds));
-  char text[32];
-  std::snprintf(text, sizeof(text), "%lld:%02lld:%02lld", static_cast<long long>(total / 3600),
-                static_cast<long long>(total / 60 % 60), static_cast<long long>(total % 60));
-  return text;
-}
-
-// The memory the progress line reports: on a GPU the caching allocator's peak of allocated bytes,
-// on the CPU the process's resident set.
-std::string memory_text(const at::Device& device) {
-  double mib = 0.0;
-  const char* what = "rss";
-  if (device.is_cuda()) {
-    const auto stats = c10::getDeviceAllocator(c10::DeviceType::CUDA)->getDeviceStats(device.index());
-    mib = static_cast<double>(stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak);
-    what = "peak";
-  } else {
-    std::ifstream statm("/proc/self/statm");
-    int64_t pages = 0, resident = 0;
-    statm >> pages >> resident;
-    mib = static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-  }
-  char text[64];
-  std::snprintf(text, sizeof(text), "%s %.0f MiB", what, mib / (1024.0 * 1024.0));
-  return text;
-}
-
-std::string metrics_text(const std::map<std::string, double>& metrics) {
-  std::string text;
-  char value[64];
-  for (const auto& [name, number] : metrics) {
-    std::snprintf(value, sizeof(value), " %s %.4f", name.c_str(), number);
-    text += value;
-  }
-  return text;
-}
-
 // LiT's start: the image side (visual.*, and image_projection when the file has it) from a
 // safetensors file; every tensor of the tower must be there. Returns the line for the log.
 std::string load_pretrained_image(ContrastiveModelImpl& model, const std::string& path) {
@@ -233,43 +155,12 @@ std::optional<ImageTowerLock> adapt_model(ContrastiveModelImpl& model, const Pre
 
 }  // namespace
 
-const std::atomic<bool>& install_stop_signals() {
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGUSR1, on_stop_signal);
-  return g_stop_signal;
-}
-
 PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks) {
   validate(config);
-  const DistributedEnvironment environment = detect_distributed_environment(current_environment());
-  const bool main_process = environment.rank == 0;
-  // Rank 0 speaks for the run: plain lines, except that on a terminal the progress lines become
-  // one bar redrawn in place.
-  const bool terminal = !hooks.print && ::isatty(STDOUT_FILENO) == 1;
-  bool bar_shown = false;
-  const auto print = [&](const std::string& line) {
-    if (!main_process) return;
-    if (hooks.print) return hooks.print(line);
-    std::printf("%s%s\n", bar_shown ? "\n" : "", line.c_str());
-    std::fflush(stdout);
-    bar_shown = false;
-  };
-  const auto print_progress = [&](const std::string& line, double done) {
-    if (!main_process) return;
-    if (!terminal) return print(line);
-    constexpr int kWidth = 24;
-    const int filled = static_cast<int>(done * kWidth);
-    std::printf("\r\033[K[%s%s] %3.0f%% %s", std::string(static_cast<size_t>(filled), '#').c_str(),
-                std::string(static_cast<size_t>(kWidth - filled), '.').c_str(), 100.0 * done, line.c_str());
-    std::fflush(stdout);
-    bar_shown = true;
-  };
-  const std::string config_json = to_json(config);
-  const at::Device device = select_device(config.device, environment.local_rank);
-  std::shared_ptr<ProcessGroup> group;
-  if (environment.distributed()) {
-    group = ProcessGroup::connect(environment, device, std::chrono::seconds(config.dist_timeout));
-  }
+  TrainingRun run(config, to_json(config), hooks);
+  const DistributedEnvironment& environment = run.environment();
+  const std::shared_ptr<ProcessGroup>& group = run.group();
+  const at::Device device = run.device();
 
   // Precision: SLIP's AMP is on unless --disable-amp; bf16 on GPUs needs no loss scaling.
   const std::string precision =
@@ -306,16 +197,9 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   if (model_config.family == "declip" && config.accum_mode == "cached-features" && config.update_freq > 1) {
     throw ConfigError("--accum-mode cached-features: not available for DeCLIP (its queue and masking are per step)");
   }
+  run.broadcast_from_lead(*model);  // every rank starts from rank 0's weights
   if (group) {
-    // Every rank starts from rank 0's weights; features are gathered over ranks; the SimCLR
-    // head's BatchNorm sees every rank's batch.
-    std::vector<at::Tensor> state;
-    for (const auto& item : model->named_parameters()) state.push_back(item.value());
-    for (const auto& item : model->named_buffers()) state.push_back(item.value());
-    {
-      at::NoGradGuard no_grad;
-      group->broadcast(state, 0);
-    }
+    // Features are gathered over ranks; the SimCLR head's BatchNorm sees every rank's batch.
     loss_options.gather = std::make_shared<DistributedFeatureGather>(group);
     if (auto* slip = dynamic_cast<SlipModelImpl*>(model.get())) slip->image_mlp->set_batch_norm(sync_batch_norm(group));
     if (auto* simclr = dynamic_cast<SimclrModelImpl*>(model.get())) simclr->image_mlp->set_batch_norm(sync_batch_norm(group));
@@ -406,104 +290,39 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   GradScaler scaler(scaler_options);
 
   // Resume: the output folder's last checkpoint, else --resume (a checkpoint folder, or weights).
-  if (main_process) fs::create_directories(config.output_dir);
-  if (group) group->barrier();
-  int64_t epoch = config.start_epoch, batch = 0;
-  double best_acc1 = -1.0;  // below any accuracy: the first validation makes a checkpoint_best
-  EpochMeters meters;
-  std::optional<std::string> resume_from = latest_checkpoint(config.output_dir);
-  if (!resume_from && !config.resume.empty()) resume_from = config.resume;
-  if (resume_from && fs::is_directory(*resume_from)) {
-    TrainingState state = read_checkpoint(*resume_from, *model);
-    optimizer.load_state(state.optimizer);
-    scaler.load_state(state.scaler);
-    loss_function->load_state(state.loss);
-    restore_rng_states(state.rng);
-    epoch = state.epoch;
-    batch = state.batch;
-    best_acc1 = state.best_acc1;
-    meters = EpochMeters::from_json(state.meters_json);
-    print("=> resumed from " + *resume_from + " (epoch " + std::to_string(epoch) + ", step " + std::to_string(batch) + ")");
-  } else if (resume_from) {
-    const LoadReport report = load_weights(*model, *resume_from, /*strict=*/true);
-    print("=> initialised from the weights of " + *resume_from + (report.clean() ? "" : ": " + report.summary()));
-  }
-  if (batch % config.update_freq != 0 || batch > batches_per_epoch) {
-    throw ConfigError("checkpoint step " + std::to_string(batch) + " does not fit --update-freq " +
-                      std::to_string(config.update_freq) + " and " + std::to_string(batches_per_epoch) +
-                      " steps per epoch: resume with the settings it was written with");
-  }
+  run.track(*model,
+            {{[&] { return optimizer.state(); }, [&](const StateDict& s) { optimizer.load_state(s); }},
+             {[&] { return scaler.state(); }, [&](const StateDict& s) { scaler.load_state(s); }},
+             {[&] { return loss_function->state(); }, [&](const StateDict& s) { loss_function->load_state(s); }}},
+            to_json(model_config));
+  RunPosition at = run.resume(batches_per_epoch, config.update_freq, config.resume, {config.start_epoch, 0});
 
-  print("=> config " + nlohmann::json::parse(config_json).dump());
-  if (main_process) write_file_atomically((fs::path(config.output_dir) / "config.json").string(), config_json + "\n");
-  print("=> " + model_config.name + " (" + std::to_string(count_parameters(*model).total()) + " parameters) on " +
-        device.str() + (group ? " x " + std::to_string(environment.world_size) + " processes (" + group->backend_name() +
-                         ", " + environment.source + ")" : std::string()) +
-        ", " + precision + ", " + std::to_string(dataset->size()) + " samples, " +
-        std::to_string(steps_per_epoch) + " optimizer steps per epoch of " + std::to_string(config.batch_size) + " x " +
-        std::to_string(config.update_freq) + ", " + std::to_string(loader.workers()) + " loader threads");
-  for (const std::string& line : setup_lines) print(line);
-
-  // TensorBoard: scalars of every optimizer step (rank 0), output_dir/tensorboard/; the same as
-  // JSON lines in output_dir/steps.jsonl (what slip_tools plot-loss draws).
-  std::unique_ptr<TensorBoardWriter> tensorboard;
-  std::ofstream steps_log;
-  if (main_process) {
-    tensorboard = std::make_unique<TensorBoardWriter>((fs::path(config.output_dir) / "tensorboard").string());
-    steps_log.open(fs::path(config.output_dir) / "steps.jsonl", std::ios::app);
-  }
+  run.log("=> config " + nlohmann::json::parse(to_json(config)).dump());
+  run.log("=> " + model_config.name + " (" + std::to_string(count_parameters(*model).total()) + " parameters) on " +
+          device.str() + (group ? " x " + std::to_string(environment.world_size) + " processes (" + group->backend_name() +
+                           ", " + environment.source + ")" : std::string()) +
+          ", " + precision + ", " + std::to_string(dataset->size()) + " samples, " +
+          std::to_string(steps_per_epoch) + " optimizer steps per epoch of " + std::to_string(config.batch_size) + " x " +
+          std::to_string(config.update_freq) + ", " + std::to_string(loader.workers()) + " loader threads");
+  for (const std::string& line : setup_lines) run.log(line);
+  run.begin(config.epochs, steps_per_epoch, batches_per_epoch);
 
   PretrainResult result;
-  result.global_step = epoch * steps_per_epoch + batch / config.update_freq;
-  const auto save = [&](int64_t at_epoch, int64_t at_batch, bool is_best) {
-    TrainingState state;
-    state.epoch = at_epoch;
-    state.batch = at_batch;
-    state.best_acc1 = best_acc1;
-    state.optimizer = optimizer.state();
-    state.scaler = scaler.state();
-    state.loss = loss_function->state();
-    state.rng = capture_rng_states();
-    state.config_json = config_json;
-    state.model_config_json = to_json(model_config);
-    state.meters_json = at_batch == 0 ? std::string() : meters.to_json();
-    if (main_process) {
-      result.last_checkpoint = write_checkpoint(config.output_dir, *model, state, is_best, config.keep_checkpoints);
-    }
-    if (group) group->barrier();  // no rank runs ahead of a checkpoint it may have to resume from
-  };
-
-  int64_t steps_this_call = 0;
+  result.global_step = at.epoch * steps_per_epoch + at.batch / config.update_freq;
   double last_lr = 0.0, last_logit_scale = 0.0;
-  bool stop_now = false;  // agreed by every rank at the last optimizer step
   const bool cached_features = config.accum_mode == "cached-features" && config.update_freq > 1;
   std::vector<ModelInputs> cached_inputs;    // --accum-mode cached-features: this step's micro-batches
   std::vector<ModelOutputs> cached_outputs;  // and their features, computed without gradient
-  const auto check_finite = [&](const LossOutput& output, int64_t at_epoch, int64_t at_batch) {
-    if (std::isfinite(output.loss.item<double>())) return;
-    std::map<std::string, double> terms;
-    for (const auto& [name, value] : output.metrics) terms[name] = value.item<double>();
-    throw TrainingError("non-finite loss at epoch " + std::to_string(at_epoch) + " step " + std::to_string(at_batch) +
-                        ":" + metrics_text(terms) + "; the last checkpoint is the last good state");
-  };
-  const int64_t total_steps = config.epochs * steps_per_epoch;
-  const Clock::time_point start_time = Clock::now();
-  for (; epoch < config.epochs; ++epoch, batch = 0, meters = EpochMeters()) {
-    loader.start_epoch(epoch, batch);
-    Clock::time_point step_start = Clock::now();
-    double data_seconds = 0.0, interval_seconds = 0.0;
-    int64_t interval_samples = 0;
+  for (; at.epoch < config.epochs; ++at.epoch, at.batch = 0) {
+    loader.start_epoch(at.epoch, at.batch);
     std::map<std::string, double> step_metrics;
-    for (; batch < batches_per_epoch; ++batch) {
-      const Clock::time_point wait_start = Clock::now();
-      std::optional<Batch> next = loader.next();
-      data_seconds += std::chrono::duration<double>(Clock::now() - wait_start).count();
-      if (!next) throw TrainingError("the loader ended epoch " + std::to_string(epoch) + " early, at step " + std::to_string(batch));
-      const int64_t global_step = epoch * steps_per_epoch + batch / config.update_freq;  // SLIP's `it`
+    for (; at.batch < batches_per_epoch; ++at.batch) {
+      const Batch batch = run.next_batch(loader, at);
+      const int64_t global_step = at.epoch * steps_per_epoch + at.batch / config.update_freq;  // SLIP's `it`
       optimizer.set_lr(schedule[static_cast<size_t>(global_step)]);
 
-      const bool last_micro_batch = (batch + 1) % config.update_freq == 0;
-      ModelInputs inputs = inputs_of(*next, model_config.family, device);
+      const bool last_micro_batch = (at.batch + 1) % config.update_freq == 0;
+      ModelInputs inputs = inputs_of(batch, model_config.family, device);
       if (!cached_features) {
         // SLIP's accumulation: each micro-batch its own contrastive problem, loss / update_freq.
         LossOutput output;
@@ -511,7 +330,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
           AutocastScope autocast(device.type(), autocast_dtype);
           output = loss_function->forward(model->forward(inputs));
         }
-        check_finite(output, epoch, batch);
+        run.check_finite(output.loss.item<double>(), output.metrics, at);
         if (synchronizer) synchronizer->set_enabled(last_micro_batch);
         scaler.scale(output.loss / static_cast<double>(config.update_freq)).backward();
         if (synchronizer && last_micro_batch) synchronizer->finish();
@@ -535,7 +354,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
               AutocastScope autocast(device.type(), autocast_dtype);
               output = loss_function->forward(with_fresh_features(cached_outputs, j, model->forward(cached_inputs[j])));
             }
-            check_finite(output, epoch, batch);
+            run.check_finite(output.loss.item<double>(), output.metrics, at);
             const bool last_recompute = j + 1 == cached_inputs.size();
             if (synchronizer) synchronizer->set_enabled(last_recompute);
             scaler.scale(output.loss).backward();
@@ -548,7 +367,6 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
           cached_outputs.clear();
         }
       }
-      interval_samples += next->size() * environment.world_size;
       if (!last_micro_batch) continue;
 
       // The optimizer step.
@@ -560,93 +378,37 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
         clip->clamp_logit_scale();
         logit_scale = clip->logit_scale.exp().item<double>();
       }
-      // Across ranks: metrics averaged, replaced samples summed, and a stop that any rank was asked for.
-      stop_now = (hooks.stop_requested && hooks.stop_requested->load()) || g_stop_signal.load() ||
-                 (hooks.stop_after_steps > 0 && steps_this_call + 1 >= hooks.stop_after_steps);
-      int64_t bad_samples = loader.bad_samples();
-      if (group) {
-        std::vector<double> values;
-        for (const auto& [name, value] : step_metrics) values.push_back(value);
-        values.push_back(stop_now ? 1.0 : 0.0);
-        values.push_back(static_cast<double>(bad_samples));
-        std::vector<at::Tensor> packed = {at::tensor(values, at::kDouble).to(device)};
-        group->all_reduce_sum(packed);
-        const at::Tensor summed = packed[0].cpu();
-        const double* sums = summed.data_ptr<double>();
-        size_t i = 0;
-        for (auto& [name, value] : step_metrics) value = sums[i++] / static_cast<double>(environment.world_size);
-        stop_now = sums[i++] > 0.0;
-        bad_samples = static_cast<int64_t>(sums[i]);
-      }
-      meters.add(step_metrics);
-      last_lr = optimizer.lr();
-      last_logit_scale = logit_scale;
-      const StepReport report{epoch, batch, global_step + 1, optimizer.lr(), step_metrics, logit_scale, grad_norm, !stepped};
+      StepLog step;
+      step.after = {at.epoch, at.batch + 1};
+      step.global_step = global_step + 1;
+      step.step_in_epoch = at.batch / config.update_freq;
+      step.lr = last_lr = optimizer.lr();
+      step.metrics = std::move(step_metrics);
+      step.counters["bad_samples"] = static_cast<double>(loader.bad_samples());  // replaced samples, summed over ranks
+      if (logit_scale > 0.0) step.scalars["logit_scale"] = last_logit_scale = logit_scale;
+      if (scaler.enabled()) step.scalars["loss_scale"] = scaler.current_scale();
+      if (!stepped) step.note = " (step skipped: inf/NaN gradient)";
+      const StepVerdict verdict = run.end_step(step);
       step_metrics.clear();
-      ++steps_this_call;
-      if (hooks.on_step) hooks.on_step(report);
-      if (tensorboard) {
-        for (const auto& [name, value] : report.metrics) tensorboard->add_scalar("train/" + name, value, report.global_step);
-        tensorboard->add_scalar("train/lr", report.lr, report.global_step);
-        if (logit_scale > 0.0) tensorboard->add_scalar("train/logit_scale", logit_scale, report.global_step);
-        if (scaler.enabled()) tensorboard->add_scalar("train/loss_scale", scaler.current_scale(), report.global_step);
-        nlohmann::ordered_json line = {{"step", report.global_step}, {"epoch", epoch}, {"lr", report.lr}};
-        for (const auto& [name, value] : report.metrics) line[name] = value;
-        if (logit_scale > 0.0) line["logit_scale"] = logit_scale;
-        steps_log << line.dump() << "\n" << std::flush;
+      if (hooks.on_step) {
+        hooks.on_step({at.epoch, at.batch, global_step + 1, step.lr, verdict.metrics, logit_scale, grad_norm, !stepped});
       }
-
-      const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
-      interval_seconds += step_seconds;
-      step_start = Clock::now();
-      const int64_t optim_step = batch / config.update_freq;
-      if (optim_step % config.print_freq == 0 || optim_step + 1 == steps_per_epoch) {
-        const double elapsed = std::chrono::duration<double>(Clock::now() - start_time).count();
-        const double per_step = elapsed / static_cast<double>(steps_this_call);
-        char line[512];
-        std::snprintf(line, sizeof(line),
-                      "Epoch: [%lld][%lld/%lld] eta %s samples/s %.1f data %.0f%% lr %.3e%s logit_scale %.2f "
-                      "mem %s bad_samples %lld%s",
-                      static_cast<long long>(epoch), static_cast<long long>(optim_step + 1),
-                      static_cast<long long>(steps_per_epoch),
-                      format_duration(per_step * static_cast<double>(total_steps - report.global_step)).c_str(),
-                      interval_seconds > 0 ? static_cast<double>(interval_samples) / interval_seconds : 0.0,
-                      interval_seconds > 0 ? 100.0 * data_seconds / interval_seconds : 0.0, report.lr,
-                      metrics_text(report.metrics).c_str(), logit_scale, memory_text(device).c_str(),
-                      static_cast<long long>(bad_samples), stepped ? "" : " (step skipped: inf/NaN gradient)");
-        print_progress(line, static_cast<double>(optim_step + 1) / static_cast<double>(steps_per_epoch));
-        if (tensorboard) {
-          tensorboard->add_scalar("train/samples_per_second",
-                                  interval_seconds > 0 ? static_cast<double>(interval_samples) / interval_seconds : 0.0,
-                                  report.global_step);
-          tensorboard->flush();
-        }
-        data_seconds = interval_seconds = 0.0;
-        interval_samples = 0;
-      }
-
-      const bool epoch_done = batch + 1 == batches_per_epoch;
-      const bool stop = stop_now;
-      if (!epoch_done && (stop || (config.save_every_steps > 0 && report.global_step % config.save_every_steps == 0))) {
-        save(epoch, batch + 1, false);
-      }
-      if (stop && !epoch_done) {
-        print("=> stopped at epoch " + std::to_string(epoch) + " step " + std::to_string(batch + 1) + "; saved " +
-              result.last_checkpoint);
-        result.epoch = epoch;
-        result.batch = batch + 1;
-        result.global_step = report.global_step;
+      if (verdict.stopped) {
+        result.epoch = at.epoch;
+        result.batch = at.batch + 1;
+        result.global_step = global_step + 1;
+        result.last_checkpoint = run.last_checkpoint();
         return result;
       }
     }
 
     // Epoch end: zero-shot validation, log.txt (SLIP's keys), checkpoint.
     nlohmann::ordered_json log_line;
-    for (const auto& [name, value] : meters.averages()) log_line["train_" + name] = value;
+    for (const auto& [name, value] : run.meters().averages()) log_line["train_" + name] = value;
     log_line["train_lr"] = last_lr;  // SLIP: the last step's lr and logit scale, the other metrics averaged
     log_line["train_logit_scale"] = last_logit_scale;
     bool is_best = false;
-    if ((epoch + 1) % config.eval_freq == 0) {
+    if ((at.epoch + 1) % config.eval_freq == 0) {
       auto* clip = dynamic_cast<ClipModelImpl*>(model.get());
       if (validation && clip) {
         const at::Tensor classifier = zero_shot_classifier(*clip, *tokenizer, class_names, templates, device);
@@ -655,42 +417,32 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
         set_train_mode();
         log_line["test_acc1"] = accuracy.top1;
         log_line["test_acc5"] = accuracy.top5;
-        if (tensorboard) {
-          tensorboard->add_scalar("test/acc1", accuracy.top1, (epoch + 1) * steps_per_epoch);
-          tensorboard->add_scalar("test/acc5", accuracy.top5, (epoch + 1) * steps_per_epoch);
-          tensorboard->flush();
-        }
-        is_best = accuracy.top1 > best_acc1;
-        best_acc1 = std::max(best_acc1, accuracy.top1);
-        char text[256];
-        std::snprintf(text, sizeof(text), "=> epoch %lld: zero-shot %s top-1 %.2f%% top-5 %.2f%% (%lld images)%s",
-                      static_cast<long long>(epoch), config.eval_dataset.c_str(), accuracy.top1, accuracy.top5,
-                      static_cast<long long>(accuracy.samples), is_best ? ", best so far" : "");
-        print(text);
+        run.add_scalar("test/acc1", accuracy.top1, (at.epoch + 1) * steps_per_epoch);
+        run.add_scalar("test/acc5", accuracy.top5, (at.epoch + 1) * steps_per_epoch);
+        run.flush_scalars();
+        is_best = run.record_accuracy(accuracy.top1);
+        run.log(format_text("=> epoch %lld: zero-shot %s top-1 %.2f%% top-5 %.2f%% (%lld images)%s",
+                            static_cast<long long>(at.epoch), config.eval_dataset.c_str(), accuracy.top1, accuracy.top5,
+                            static_cast<long long>(accuracy.samples), is_best ? ", best so far" : ""));
       } else if (!clip) {
-        print("=> epoch " + std::to_string(epoch) + ": " + model_config.name + " has no text tower, so no zero-shot validation");
+        run.log("=> epoch " + std::to_string(at.epoch) + ": " + model_config.name + " has no text tower, so no zero-shot validation");
       } else {
-        print("=> epoch " + std::to_string(epoch) + ": zero-shot validation not configured (--eval-catalog)");
+        run.log("=> epoch " + std::to_string(at.epoch) + ": zero-shot validation not configured (--eval-catalog)");
       }
     }
-    log_line["epoch"] = epoch;
-    if (main_process) {
-      std::ofstream log(fs::path(config.output_dir) / "log.txt", std::ios::app);
-      log << log_line.dump() << "\n";
-    }
-    meters = EpochMeters();
-    save(epoch + 1, 0, is_best);
-    result.global_step = (epoch + 1) * steps_per_epoch;
-    if (stop_now && epoch + 1 < config.epochs) {
-      print("=> stopped after epoch " + std::to_string(epoch) + "; saved " + result.last_checkpoint);
-      result.epoch = epoch + 1;
+    log_line["epoch"] = at.epoch;
+    const bool stopped = run.end_epoch(at.epoch, log_line, is_best);
+    result.global_step = (at.epoch + 1) * steps_per_epoch;
+    result.last_checkpoint = run.last_checkpoint();
+    if (stopped) {
+      result.epoch = at.epoch + 1;
       return result;
     }
   }
   result.completed = true;
   result.epoch = config.epochs;
-  print("=> training done: " + std::to_string(result.global_step) + " optimizer steps; last checkpoint " +
-        result.last_checkpoint);
+  run.log("=> training done: " + std::to_string(result.global_step) + " optimizer steps; last checkpoint " +
+          result.last_checkpoint);
   return result;
 }
 

@@ -62,7 +62,7 @@ PY
 # A rerun with more epochs resumes from the checkpoint after epoch 5 and runs only epoch 6.
 "$probe" "${common[@]}" --epochs 7 --batch-size 16 --lr 40 --output "$work/resumed.json" --output-dir "$work/probe" \
   > "$work/resumed.log" || fail "resumed run: $(cat "$work/resumed.log")"
-grep -q "^resuming from .* at epoch 6$" "$work/resumed.log" || fail "no resume: $(cat "$work/resumed.log")"
+grep -q "^=> resumed from .* (epoch 6, step 0)$" "$work/resumed.log" || fail "no resume: $(cat "$work/resumed.log")"
 "$python" -c "import json,sys; r=json.load(open(sys.argv[1])); assert [e['epoch'] for e in r['history']]==[6], r" \
   "$work/resumed.json" || fail "resumed history: $(cat "$work/resumed.json")"
 # Two processes: each reads half of every epoch, the head's gradients are averaged.
@@ -71,6 +71,32 @@ out=$("$launcher" --nproc-per-node 2 --master-port $port "$probe" "${common[@]}"
 grep -q "^\[rank 0\] linear probe of .* 2 process(es), lr 2.5 (40 x 16 / 256)" <<< "$out" || fail "ddp probe: $out"
 "$python" -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['acc1']>=90 and len(r['history'])==4, r" \
   "$work/ddp.json" || fail "ddp probe result: $(cat "$work/ddp.json")"
+# Two processes stopped by SIGTERM (Slurm's preemption) agree on the step, save and exit 0; the
+# rerun resumes mid-epoch and ends with the head of an uninterrupted run, bit for bit.
+probe_run=("${common[@]}" --epochs 12 --batch-size 2 --lr 40 --workers 1 --print-freq 1)
+"$launcher" --nproc-per-node 2 --master-port $((port + 2)) "$probe" "${probe_run[@]}" --output-dir "$work/probe_whole" \
+  > "$work/probe_whole.log" 2>&1 || fail "uninterrupted ddp probe: $(tail -3 "$work/probe_whole.log")"
+"$launcher" --nproc-per-node 2 --master-port $((port + 3)) "$probe" "${probe_run[@]}" --output-dir "$work/probe_stop" \
+  > "$work/probe_stop.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do grep -q "Epoch: \[1\]\[3/" "$work/probe_stop.log" && break; sleep 0.02; done
+kill -TERM $pid
+wait $pid || fail "ddp probe after SIGTERM: $(tail -3 "$work/probe_stop.log")"
+grep -qE "^\[rank 0\] => stopped (at|after) epoch .*; saved .*checkpoints/epoch_" "$work/probe_stop.log" \
+  || fail "no stop line: $(tail -3 "$work/probe_stop.log")"
+! grep -q "^\[rank 0\] epoch 11/12" "$work/probe_stop.log" || fail "the probe finished before the stop: $(tail -3 "$work/probe_stop.log")"
+"$launcher" --nproc-per-node 2 --master-port $((port + 4)) "$probe" "${probe_run[@]}" --output-dir "$work/probe_stop" \
+  > "$work/probe_resumed.log" 2>&1 || fail "resumed ddp probe: $(tail -3 "$work/probe_resumed.log")"
+grep -q "^\[rank 0\] => resumed from .*checkpoints/epoch_" "$work/probe_resumed.log" || fail "no resume: $(head -3 "$work/probe_resumed.log")"
+"$python" - "$work/probe_whole/checkpoint_last/model.safetensors" "$work/probe_stop/checkpoint_last/model.safetensors" <<'PY' \
+  || fail "the resumed probe's head differs from the uninterrupted one"
+import sys
+import numpy as np
+from safetensors.numpy import load_file
+whole, resumed = load_file(sys.argv[1]), load_file(sys.argv[2])
+assert sorted(whole) == ["bias", "weight"] and sorted(resumed) == sorted(whole), (list(whole), list(resumed))
+assert all(np.array_equal(whole[k], resumed[k]) for k in whole), "heads differ"
+PY
 
 # --fast: logistic regression on cached features, equal to scikit-learn's within 1 point.
 "$probe" "${common[@]}" --fast --cache-dir "$work/cache" --output "$work/fast.json" > "$work/fast.log" \

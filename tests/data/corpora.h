@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "slipstream/data/image.h"
+#include "slipstream/data/image/image.h"
 
 namespace slipstream::testing {
 

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/augmentation.h"
-#include "slipstream/data/image.h"
+#include "slipstream/data/image/augmentation.h"
+#include "slipstream/data/image/image.h"
 
 namespace slipstream {
 namespace {

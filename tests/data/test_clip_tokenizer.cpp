@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/clip_tokenizer.h"
-#include "slipstream/data/text_cleaning.h"
+#include "slipstream/data/text/clip_tokenizer.h"
+#include "slipstream/data/text/text_cleaning.h"
 #include "test_paths.h"
 
 namespace slipstream {

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/color_transforms.h"
+#include "slipstream/data/image/color_transforms.h"
 
 namespace slipstream {
 namespace {

@@ -14,7 +14,7 @@
 #include "slipstream/data/datasets/synthetic_dataset.h"
 #include "slipstream/data/datasets/webdataset.h"
 #include "slipstream/data/datasets/yfcc15m.h"
-#include "slipstream/data/image_decode.h"
+#include "slipstream/data/image/image_decode.h"
 #include "test_paths.h"
 
 namespace slipstream {

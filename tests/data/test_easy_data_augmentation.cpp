@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/easy_data_augmentation.h"
+#include "slipstream/data/text/easy_data_augmentation.h"
 
 namespace slipstream {
 namespace {

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/geometric_transforms.h"
+#include "slipstream/data/image/geometric_transforms.h"
 
 namespace slipstream {
 namespace {

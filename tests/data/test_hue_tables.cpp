@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "slipstream/data/color_transforms.h"
+#include "slipstream/data/image/color_transforms.h"
 
 namespace slipstream {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "data/encode_image.h"
 #include "slipstream/core/error.h"
-#include "slipstream/data/image_decode.h"
+#include "slipstream/data/image/image_decode.h"
 
 namespace slipstream {
 namespace {

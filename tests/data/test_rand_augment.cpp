@@ -9,8 +9,8 @@
 #include <limits>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/image_ops.h"
-#include "slipstream/data/rand_augment.h"
+#include "slipstream/data/image/image_ops.h"
+#include "slipstream/data/image/rand_augment.h"
 
 namespace slipstream {
 namespace {

@@ -4,7 +4,7 @@
 #include <ATen/ATen.h>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/random_erasing.h"
+#include "slipstream/data/image/random_erasing.h"
 
 namespace slipstream {
 namespace {

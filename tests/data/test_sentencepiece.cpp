@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/sentencepiece_tokenizer.h"
+#include "slipstream/data/text/sentencepiece_tokenizer.h"
 #include "test_paths.h"
 
 namespace slipstream {

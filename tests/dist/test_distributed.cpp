@@ -75,6 +75,30 @@ TEST(Launcher, AFailingWorkerStopsTheOthersAndGivesItsCode) {
   EXPECT_EQ(lines.front(), "slip_run: rank 2 exited with code 7; stopping the other workers");
 }
 
+// TrainingRun over two Gloo ranks where only one is asked to stop: both stop at that step (the
+// stop rides the step's all-reduce with the metrics), rank 0 saves there, the metrics are averaged
+// and the counters summed. tests/dist/training_run_worker.cpp is one rank.
+TEST(TrainingRun, AStopOnOneRankStopsEveryRankAtTheSameStep) {
+  const fs::path folder = fs::temp_directory_path() / ("slipstream_agreed_stop_" + std::to_string(::getpid()));
+  fs::remove_all(folder);
+  fs::create_directories(folder);
+  const std::string run = (folder / "run").string();
+  for (const char* stopping : {"1", "0"}) {
+    fs::remove_all(run);
+    const std::string command = std::string(SLIPSTREAM_SLIP_RUN) + " --nproc-per-node 2 --master-port " +
+                                std::to_string(29950 + ::getpid() % 20 * 2 + (stopping[0] - '0')) + " " + SLIPSTREAM_TRAINING_RUN_WORKER + " " +
+                                run + " " + stopping + " > " + (folder / "log.txt").string() + " 2>&1";
+    ASSERT_EQ(std::system(command.c_str()), 0) << "see " << (folder / "log.txt");
+    for (const char* rank : {"0", "1"}) {
+      std::ifstream result(run + "_rank" + rank + ".txt");
+      std::string text((std::istreambuf_iterator<char>(result)), std::istreambuf_iterator<char>());
+      EXPECT_EQ(text, "stopped 3 loss 0.5 samples 8\n") << "rank " << rank << ", stop asked of rank " << stopping;
+    }
+    EXPECT_TRUE(fs::exists(fs::path(run) / "checkpoints" / "epoch_0000_step_0000003")) << "stop asked of rank " << stopping;
+  }
+  fs::remove_all(folder);
+}
+
 // Runs the equivalence worker alone (batch 2B) and as two ranks under slip_run (B each).
 void expect_data_parallel_equivalence(const std::string& family, int port) {
   const fs::path folder = fs::temp_directory_path() / ("slipstream_ddp_" + family + "_" + std::to_string(::getpid()));

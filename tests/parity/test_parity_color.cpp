@@ -8,7 +8,7 @@
 #include <string>
 
 #include "slipstream/core/safetensors.h"
-#include "slipstream/data/color_transforms.h"
+#include "slipstream/data/image/color_transforms.h"
 
 namespace slipstream {
 namespace {

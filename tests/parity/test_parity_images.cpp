@@ -7,9 +7,9 @@
 
 #include "data/encode_image.h"
 #include "parity/parity_data.h"
-#include "slipstream/data/augmentation.h"
-#include "slipstream/data/geometric_transforms.h"
-#include "slipstream/data/image_decode.h"
+#include "slipstream/data/image/augmentation.h"
+#include "slipstream/data/image/geometric_transforms.h"
+#include "slipstream/data/image/image_decode.h"
 
 namespace slipstream {
 namespace {

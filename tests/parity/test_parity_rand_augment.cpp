@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "slipstream/core/safetensors.h"
-#include "slipstream/data/affine_transform.h"
-#include "slipstream/data/geometric_transforms.h"
-#include "slipstream/data/rand_augment.h"
+#include "slipstream/data/image/affine_transform.h"
+#include "slipstream/data/image/geometric_transforms.h"
+#include "slipstream/data/image/rand_augment.h"
 
 namespace slipstream {
 namespace {

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "parity/parity_data.h"
-#include "slipstream/data/sentencepiece_tokenizer.h"
+#include "slipstream/data/text/sentencepiece_tokenizer.h"
 
 namespace slipstream {
 namespace {

@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "parity/parity_data.h"
-#include "slipstream/data/clip_tokenizer.h"
-#include "slipstream/data/text_cleaning.h"
+#include "slipstream/data/text/clip_tokenizer.h"
+#include "slipstream/data/text/text_cleaning.h"
 
 namespace slipstream {
 namespace {

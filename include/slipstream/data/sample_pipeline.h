@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "slipstream/data/augmentation.h"
+#include "slipstream/data/image/augmentation.h"
 #include "slipstream/data/datasets/dataset.h"
 
 namespace slipstream {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "slipstream/data/augmentation.h"
-#include "slipstream/data/clip_tokenizer.h"
+#include "slipstream/data/image/augmentation.h"
+#include "slipstream/data/text/clip_tokenizer.h"
 #include "slipstream/data/datasets/dataset.h"
 #include "slipstream/data/loader.h"
 #include "slipstream/models/contrastive_models.h"

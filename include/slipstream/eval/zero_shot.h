@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "slipstream/data/clip_tokenizer.h"
+#include "slipstream/data/text/clip_tokenizer.h"
 #include "slipstream/data/datasets/dataset.h"
 #include "slipstream/models/contrastive_models.h"
 

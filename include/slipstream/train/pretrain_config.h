@@ -1,14 +1,17 @@
 // Everything a pre-training run is told: SLIP's main.py flags under their names and defaults,
-// plus slipstream's own (precision, checkpoint cadence, tokenizer, CSV columns). slip_pretrain
+// plus slipstream's own (tokenizer, CSV columns), over the run flags every training app shares
+// (RunOptions: device, seed, workers, precision, output folder, checkpoint cadence). slip_pretrain
 // fills it from the command line and a config file; tests fill it directly.
 #pragma once
 #include <array>
 #include <cstdint>
 #include <string>
 
+#include "slipstream/train/run_options.h"
+
 namespace slipstream {
 
-struct PretrainConfig {
+struct PretrainConfig : RunOptions {
   // Data (SLIP: --dataset --root --metadata; open_clip: --csv-*)
   std::string dataset = "yfcc15m";
   std::string root;
@@ -17,7 +20,6 @@ struct PretrainConfig {
   std::string csv_caption_key = "title";
   std::string csv_separator;  // "" : ',' for csv, tab for tsv
   std::string bpe;            // CLIP's bpe_simple_vocab_16e6.txt.gz (models with a text tower)
-  int64_t workers = 10;       // loader threads per process
   int64_t synthetic_samples = 100000;  // --dataset synthetic: corpus size
   // Model and loss
   std::string model = "SLIP_VITB16";  // registered name or model JSON
@@ -52,9 +54,7 @@ struct PretrainConfig {
   std::array<double, 2> betas{0.9, 0.98};
   double eps = 1e-8;
   bool disable_amp = false;
-  std::string precision = "auto";  // auto (bf16 on GPUs, fp32 on CPUs) | bf16 | fp16 | fp32
   // Run
-  std::string output_dir = "./";
   std::string resume;  // a checkpoint folder, or a .safetensors file of weights only
   int64_t eval_freq = 1;
   // Zero-shot validation every eval_freq epochs (SLIP: ImageNet val with its 7 templates), run when
@@ -63,17 +63,11 @@ struct PretrainConfig {
   std::string eval_dataset = "imagenet";
   std::string eval_templates;  // "": templates.json next to the catalog
   std::string eval_labels;     // "": labels.json next to the catalog
-  int64_t print_freq = 10;
-  int64_t save_every_steps = 0;  // 0: checkpoints at epoch ends only
-  int64_t keep_checkpoints = 2;  // newest checkpoint folders kept (the best one is kept besides)
-  int64_t seed = 0;
-  std::string device = "auto";  // auto | cpu | cuda | cuda:N (auto and cuda: the GPU of LOCAL_RANK)
   // Distributed (ranks from slip_run/torchrun's variables or Slurm's)
-  int64_t dist_timeout = 600;  // seconds a collective may wait for the other ranks before failing
   int64_t bucket_mb = 25;      // gradient all-reduce bucket size
 };
 
-// Checks every value and path before any work; throws ConfigError with one line naming the flag.
+// Checks every value and path (the run flags too) before any work; throws ConfigError with one line naming the flag.
 void validate(const PretrainConfig& config);
 
 // The config as pretty-printed JSON (keys are the flag names without dashes, e.g. "batch-size").

@@ -1,17 +1,16 @@
 // SLIP's pre-training loop (main.py's main and train), readable top to bottom: build the model,
-// loss, loader, AdamW and schedule from a PretrainConfig; resume from the output folder's last
-// checkpoint; then per micro-batch forward under autocast, loss / update_freq, backward, and every
-// update_freq micro-batches the scheduled lr, an optimizer step (fp16: through the loss scaler),
-// the logit-scale clamp, metrics and progress lines. Checkpoints at epoch ends and every
-// --save-every-steps, log.txt (SLIP's JSON lines) per epoch.
+// loss, loader, AdamW and schedule from a PretrainConfig; then per micro-batch forward under
+// autocast, loss / update_freq, backward, and every update_freq micro-batches the scheduled lr, an
+// optimizer step (fp16: through the loss scaler) and the logit-scale clamp; zero-shot validation
+// at epoch ends. The run around it (resume, saves, the agreed stop, logs) is a TrainingRun's.
 #pragma once
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 
 #include "slipstream/train/pretrain_config.h"
+#include "slipstream/train/run_hooks.h"
 
 namespace slipstream {
 
@@ -27,11 +26,8 @@ struct StepReport {
   bool skipped = false;        // fp16: the step was skipped for a non-finite gradient
 };
 
-struct PretrainHooks {
-  std::function<void(const std::string&)> print;         // rank 0's lines; default: standard output
-  std::function<void(const StepReport&)> on_step;        // after every optimizer step
-  const std::atomic<bool>* stop_requested = nullptr;      // when set: finish the step, save, return
-  int64_t stop_after_steps = 0;  // > 0: behave as if stopped after this many optimizer steps of this call
+struct PretrainHooks : RunHooks {
+  std::function<void(const StepReport&)> on_step;  // after every optimizer step
 };
 
 struct PretrainResult {
@@ -45,8 +41,5 @@ struct PretrainResult {
 // any work, and TrainingError for a non-finite loss (naming the step and each loss term), after
 // which the last checkpoint written is still the last good one.
 PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks = {});
-
-// Installs SIGTERM and SIGUSR1 (Slurm's preemption signals) handlers that set the returned flag.
-const std::atomic<bool>& install_stop_signals();
 
 }  // namespace slipstream

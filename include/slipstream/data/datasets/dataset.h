@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "slipstream/data/image.h"
+#include "slipstream/data/image/image.h"
 
 namespace slipstream {
 

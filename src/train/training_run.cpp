@@ -1,0 +1,291 @@
+#include "slipstream/train/training_run.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/CachingDeviceAllocator.h>
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "slipstream/core/atomic_file.h"
+#include "slipstream/core/error.h"
+#include "slipstream/core/text_format.h"
+#include "slipstream/dist/process_group.h"
+#include "slipstream/train/checkpoint.h"
+#include "slipstream/train/stop_signals.h"
+#include "slipstream/train/tensorboard_writer.h"
+
+namespace slipstream {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string format_duration(double seconds) {
+  const auto total = static_cast<long long>(std::max(0.0, seconds));
+  return format_text("%lld:%02lld:%02lld", total / 3600, total / 60 % 60, total % 60);
+}
+
+// The memory the progress line reports: on a GPU the caching allocator's peak of allocated bytes,
+// on the CPU the process's resident set.
+std::string memory_text(const at::Device& device) {
+  double bytes = 0.0;
+  const char* what = "rss";
+  if (device.is_cuda()) {
+    const auto stats = c10::getDeviceAllocator(c10::DeviceType::CUDA)->getDeviceStats(device.index());
+    bytes = static_cast<double>(stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak);
+    what = "peak";
+  } else {
+    std::ifstream statm("/proc/self/statm");
+    int64_t pages = 0, resident = 0;
+    statm >> pages >> resident;
+    bytes = static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  }
+  return format_text("%s %.0f MiB", what, bytes / (1024.0 * 1024.0));
+}
+
+std::string values_text(const std::map<std::string, double>& values, const char* pattern) {
+  std::string text;
+  for (const auto& [name, value] : values) text += format_text(pattern, name.c_str(), value);
+  return text;
+}
+
+}  // namespace
+
+TrainingRun::TrainingRun(const RunOptions& options, std::string config_json, RunHooks hooks)
+    : options_(options), config_json_(std::move(config_json)), hooks_(std::move(hooks)) {
+  validate(options_);
+  environment_ = detect_distributed_environment(current_environment());
+  device_ = select_device(options_.device, environment_.local_rank);
+  terminal_ = !hooks_.print && ::isatty(STDOUT_FILENO) == 1;
+  if (environment_.distributed()) {
+    group_ = ProcessGroup::connect(environment_, device_, std::chrono::seconds(options_.dist_timeout));
+  }
+  if (checkpoints_enabled() && lead()) {
+    fs::create_directories(options_.output_dir);
+    out_log_.open(fs::path(options_.output_dir) / "out.log", std::ios::app);
+  }
+  if (group_) group_->barrier();  // the folder exists before any rank looks for checkpoints in it
+}
+
+TrainingRun::~TrainingRun() = default;
+
+void TrainingRun::log(const std::string& line) {
+  if (!lead() && !options_.log_all_ranks) return;
+  if (out_log_.is_open()) out_log_ << line << "\n" << std::flush;
+  if (hooks_.print) return hooks_.print(line);
+  std::printf("%s%s\n", bar_shown_ ? "\n" : "", line.c_str());
+  std::fflush(stdout);
+  bar_shown_ = false;
+}
+
+void TrainingRun::progress(const std::string& line, double done) {
+  if (!lead() && !options_.log_all_ranks) return;
+  if (!terminal_) return log(line);
+  if (out_log_.is_open()) out_log_ << line << "\n" << std::flush;
+  constexpr int kWidth = 24;
+  const int filled = static_cast<int>(done * kWidth);
+  std::printf("\r\033[K[%s%s] %3.0f%% %s", std::string(static_cast<size_t>(filled), '#').c_str(),
+              std::string(static_cast<size_t>(kWidth - filled), '.').c_str(), 100.0 * done, line.c_str());
+  std::fflush(stdout);
+  bar_shown_ = true;
+}
+
+void TrainingRun::broadcast_from_lead(torch::nn::Module& module) {
+  if (!group_) return;
+  std::vector<at::Tensor> tensors;
+  for (const auto& item : module.named_parameters()) tensors.push_back(item.value());
+  for (const auto& item : module.named_buffers()) tensors.push_back(item.value());
+  at::NoGradGuard no_grad;
+  group_->broadcast(tensors, 0);
+}
+
+void TrainingRun::track(torch::nn::Module& model, TrackedParts parts, std::string model_config_json) {
+  model_ = &model;
+  parts_ = std::move(parts);
+  model_config_json_ = std::move(model_config_json);
+}
+
+bool TrainingRun::record_accuracy(double acc1) {
+  const bool best = acc1 > best_acc1_;
+  best_acc1_ = std::max(best_acc1_, acc1);
+  return best;
+}
+
+RunPosition TrainingRun::resume(int64_t batches_per_epoch, int64_t update_freq, const std::string& fallback,
+                                RunPosition start) {
+  if (!model_) throw TrainingError("TrainingRun::resume: track() the model first");
+  std::optional<std::string> source;
+  if (checkpoints_enabled()) source = latest_checkpoint(options_.output_dir);
+  if (!source && !fallback.empty()) source = fallback;
+  if (!source) return start;
+  RunPosition at = start;
+  if (fs::is_directory(*source)) {
+    const TrainingState state = read_checkpoint(*source, *model_);
+    if (parts_.optimizer.load) parts_.optimizer.load(state.optimizer);
+    if (parts_.scaler.load) parts_.scaler.load(state.scaler);
+    if (parts_.extra.load) parts_.extra.load(state.loss);
+    restore_rng_states(state.rng);
+    at = {state.epoch, state.batch};
+    best_acc1_ = state.best_acc1;
+    meters_ = RunMeters::from_json(state.meters_json);
+    last_checkpoint_ = *source;
+    log("=> resumed from " + *source + " (epoch " + std::to_string(at.epoch) + ", step " + std::to_string(at.batch) + ")");
+  } else {
+    const LoadReport report = load_weights(*model_, *source, /*strict=*/true);
+    log("=> initialised from the weights of " + *source + (report.clean() ? "" : ": " + report.summary()));
+  }
+  if (at.batch % update_freq != 0 || at.batch > batches_per_epoch) {
+    throw ConfigError(*source + ": its step " + std::to_string(at.batch) + " does not fit --update-freq " +
+                      std::to_string(update_freq) + " and " + std::to_string(batches_per_epoch) +
+                      " loader steps per epoch: resume with the settings it was written with");
+  }
+  return at;
+}
+
+void TrainingRun::begin(int64_t epochs, int64_t steps_per_epoch, int64_t batches_per_epoch) {
+  epochs_ = epochs;
+  steps_per_epoch_ = steps_per_epoch;
+  batches_per_epoch_ = batches_per_epoch;
+  if (lead() && checkpoints_enabled()) {
+    write_file_atomically((fs::path(options_.output_dir) / "config.json").string(), config_json_ + "\n");
+    steps_log_.open(fs::path(options_.output_dir) / "steps.jsonl", std::ios::app);
+    tensorboard_ = std::make_unique<TensorBoardWriter>((fs::path(options_.output_dir) / "tensorboard").string());
+  }
+  started_ = interval_start_ = Clock::now();
+}
+
+Batch TrainingRun::next_batch(Loader& loader, RunPosition at) {
+  const Clock::time_point wait_start = Clock::now();
+  std::optional<Batch> next = loader.next();
+  data_seconds_ += std::chrono::duration<double>(Clock::now() - wait_start).count();
+  if (!next) {
+    throw TrainingError("the loader ended epoch " + std::to_string(at.epoch) + " early, at step " + std::to_string(at.batch));
+  }
+  interval_samples_ += next->size() * world_size();
+  return std::move(*next);
+}
+
+void TrainingRun::check_finite(double loss, const std::map<std::string, at::Tensor>& terms, RunPosition at) const {
+  if (std::isfinite(loss)) return;
+  std::map<std::string, double> values = {{"loss", loss}};
+  for (const auto& [name, value] : terms) values[name] = value.item<double>();
+  throw TrainingError("non-finite loss at epoch " + std::to_string(at.epoch) + " step " + std::to_string(at.batch) + ":" +
+                      values_text(values, " %s %.4f") + "; the last checkpoint" +
+                      (last_checkpoint_.empty() ? std::string() : " (" + last_checkpoint_ + ")") +
+                      " is the last good state");
+}
+
+StepVerdict TrainingRun::end_step(const StepLog& step) {
+  StepVerdict verdict;
+  verdict.metrics = step.metrics;
+  verdict.counters = step.counters;
+  bool stop = (hooks_.stop_requested && hooks_.stop_requested->load()) || stop_signal_received() ||
+              (hooks_.stop_after_steps > 0 && steps_this_run_ + 1 >= hooks_.stop_after_steps);
+  if (group_) {  // one all-reduce: metrics averaged, counters summed, a stop any rank was asked for
+    std::vector<double> values;
+    for (const auto& [name, value] : verdict.metrics) values.push_back(value);
+    for (const auto& [name, value] : verdict.counters) values.push_back(value);
+    values.push_back(stop ? 1.0 : 0.0);
+    std::vector<at::Tensor> packed = {at::tensor(values, at::kDouble).to(device_)};
+    group_->all_reduce_sum(packed);
+    const at::Tensor summed = packed[0].cpu();
+    const double* sums = summed.data_ptr<double>();
+    size_t i = 0;
+    for (auto& [name, value] : verdict.metrics) value = sums[i++] / static_cast<double>(world_size());
+    for (auto& [name, value] : verdict.counters) value = sums[i++];
+    stop = sums[i] > 0.0;
+  }
+  stopping_ = stop;
+  meters_.add(verdict.metrics);
+  ++steps_this_run_;
+
+  if (steps_log_.is_open()) {
+    for (const auto& [name, value] : verdict.metrics) tensorboard_->add_scalar("train/" + name, value, step.global_step);
+    tensorboard_->add_scalar("train/lr", step.lr, step.global_step);
+    for (const auto& [name, value] : step.scalars) tensorboard_->add_scalar("train/" + name, value, step.global_step);
+    nlohmann::ordered_json line = {{"step", step.global_step}, {"epoch", step.after.epoch}, {"lr", step.lr}};
+    for (const auto& [name, value] : verdict.metrics) line[name] = value;
+    for (const auto& [name, value] : step.scalars) line[name] = value;
+    steps_log_ << line.dump() << "\n" << std::flush;
+  }
+
+  const bool last_of_epoch = step.step_in_epoch + 1 == steps_per_epoch_;
+  if (options_.print_freq > 0 && (step.step_in_epoch % options_.print_freq == 0 || last_of_epoch)) {
+    const Clock::time_point now = Clock::now();
+    const double interval = std::chrono::duration<double>(now - interval_start_).count();
+    const double per_step = std::chrono::duration<double>(now - started_).count() / static_cast<double>(steps_this_run_);
+    const double samples_per_second = interval > 0 ? static_cast<double>(interval_samples_) / interval : 0.0;
+    progress(format_text("Epoch: [%lld][%lld/%lld] eta %s samples/s %.1f data %.0f%% lr %.3e",
+                         static_cast<long long>(step.after.epoch), static_cast<long long>(step.step_in_epoch + 1),
+                         static_cast<long long>(steps_per_epoch_),
+                         format_duration(per_step * static_cast<double>(epochs_ * steps_per_epoch_ - step.global_step)).c_str(),
+                         samples_per_second, interval > 0 ? 100.0 * data_seconds_ / interval : 0.0, step.lr) +
+                 values_text(verdict.metrics, " %s %.4f") + values_text(step.scalars, " %s %.2f") + " mem " +
+                 memory_text(device_) + values_text(verdict.counters, " %s %.0f") + step.note,
+             static_cast<double>(step.step_in_epoch + 1) / static_cast<double>(steps_per_epoch_));
+    add_scalar("train/samples_per_second", samples_per_second, step.global_step);
+    flush_scalars();
+    interval_start_ = now;
+    data_seconds_ = 0.0;
+    interval_samples_ = 0;
+  }
+
+  const bool epoch_done = step.after.batch == batches_per_epoch_;
+  const bool save_due = options_.save_every_steps > 0 && step.global_step % options_.save_every_steps == 0;
+  if (!epoch_done && (stop || save_due)) save(step.after, /*is_best=*/false);
+  if (stop && !epoch_done) {
+    log("=> stopped at epoch " + std::to_string(step.after.epoch) + " step " + std::to_string(step.after.batch) +
+        "; saved " + (last_checkpoint_.empty() ? std::string("nothing (no --output-dir)") : last_checkpoint_));
+    verdict.stopped = true;
+  }
+  return verdict;
+}
+
+bool TrainingRun::end_epoch(int64_t epoch, const nlohmann::ordered_json& log_line, bool is_best) {
+  if (lead() && checkpoints_enabled()) {
+    std::ofstream(fs::path(options_.output_dir) / "log.txt", std::ios::app) << log_line.dump() << "\n";
+  }
+  meters_.reset();
+  save({epoch + 1, 0}, is_best);
+  interval_start_ = Clock::now();
+  data_seconds_ = 0.0;
+  interval_samples_ = 0;
+  if (!stopping_ || epoch + 1 >= epochs_) return false;
+  log("=> stopped after epoch " + std::to_string(epoch) + "; saved " +
+      (last_checkpoint_.empty() ? std::string("nothing (no --output-dir)") : last_checkpoint_));
+  return true;
+}
+
+std::string TrainingRun::save(RunPosition at, bool is_best) {
+  if (!model_) throw TrainingError("TrainingRun::save: track() the model first");
+  if (lead() && checkpoints_enabled()) {
+    TrainingState state;
+    state.epoch = at.epoch;
+    state.batch = at.batch;
+    state.best_acc1 = best_acc1_;
+    if (parts_.optimizer.save) state.optimizer = parts_.optimizer.save();
+    if (parts_.scaler.save) state.scaler = parts_.scaler.save();
+    if (parts_.extra.save) state.loss = parts_.extra.save();
+    state.rng = capture_rng_states();
+    state.config_json = config_json_;
+    state.model_config_json = model_config_json_;
+    state.meters_json = at.batch == 0 ? std::string() : meters_.to_json();
+    last_checkpoint_ = write_checkpoint(options_.output_dir, *model_, state, is_best, options_.keep_checkpoints);
+  }
+  if (group_) group_->barrier();  // no rank runs ahead of a checkpoint it may have to resume from
+  return lead() ? last_checkpoint_ : std::string();
+}
+
+void TrainingRun::add_scalar(const std::string& tag, double value, int64_t step) {
+  if (tensorboard_) tensorboard_->add_scalar(tag, value, step);
+}
+
+void TrainingRun::flush_scalars() {
+  if (tensorboard_) tensorboard_->flush();
+}
+
+}  // namespace slipstream

@@ -1,0 +1,217 @@
+// TrainingRun on its own, in one process: the one resume rule (the output folder's last
+// checkpoint, else the fallback, else nothing), what a checkpoint restores, the agreed stop and
+// the mid-epoch saves of end_step, and a non-finite loss that names its terms and leaves the last
+// checkpoint loadable. The stop agreed over two Gloo ranks is in tests/dist/test_distributed.cpp.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/nn/modules/linear.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "slipstream/core/error.h"
+#include "slipstream/core/safetensors.h"
+#include "slipstream/core/state_dict.h"
+#include "slipstream/train/checkpoint.h"
+#include "slipstream/train/training_run.h"
+
+namespace slipstream {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fresh_folder(const std::string& name) {
+  const fs::path folder = fs::temp_directory_path() / ("slipstream_run_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(folder);
+  fs::create_directories(folder);
+  return folder;
+}
+
+RunOptions options_in(const fs::path& folder) {
+  RunOptions options;
+  options.device = "cpu";
+  options.output_dir = folder.string();
+  options.print_freq = 0;
+  return options;
+}
+
+// A model and one tracked part: a counter the "optimizer" keeps.
+struct Tracked {
+  torch::nn::Linear model{3, 2};
+  at::Tensor counter = at::zeros({1});
+  TrackedParts parts() {
+    return {{[this] { return StateDict{{"counter", counter.clone()}}; },
+             [this](const StateDict& s) { counter = s.at("counter").clone(); }}};
+  }
+};
+
+// A run that tracks `t` in `folder`, with its lines collected.
+struct QuietRun {
+  std::vector<std::string> lines;
+  std::unique_ptr<TrainingRun> run;
+  QuietRun(const fs::path& folder, Tracked& t, RunHooks hooks = {}) {
+    hooks.print = [this](const std::string& line) { lines.push_back(line); };
+    run = std::make_unique<TrainingRun>(options_in(folder), "{\"test\": true}", hooks);
+    run->track(*t.model, t.parts(), "");
+  }
+  bool said(const std::string& text) const {
+    for (const std::string& line : lines) {
+      if (line.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+TEST(TrainingRun, ResumePicksTheOutputFolderThenTheFallbackThenNothing) {
+  const fs::path folder = fresh_folder("resume");
+  // Nothing to resume: the start position, nothing said.
+  Tracked fresh;
+  QuietRun nothing(folder / "empty", fresh);
+  const RunPosition start = nothing.run->resume(10, 1, "", {3, 0});
+  EXPECT_EQ(start.epoch, 3);
+  EXPECT_EQ(start.batch, 0);
+  EXPECT_TRUE(nothing.lines.empty());
+
+  // Two earlier runs: A stopped at epoch 1 step 4, B at epoch 2's start.
+  Tracked a, b;
+  a.counter.fill_(7.0);
+  b.counter.fill_(9.0);
+  QuietRun(folder / "a", a).run->save({1, 4}, false);
+  const std::string b_checkpoint = QuietRun(folder / "b", b).run->save({2, 0}, false);
+  ASSERT_FALSE(b_checkpoint.empty());
+
+  // The output folder's own checkpoint wins over the fallback.
+  Tracked again_a;
+  QuietRun in_a(folder / "a", again_a);
+  const RunPosition at_a = in_a.run->resume(10, 1, b_checkpoint);
+  EXPECT_EQ(at_a.epoch, 1);
+  EXPECT_EQ(at_a.batch, 4);
+  EXPECT_EQ(again_a.counter.item<double>(), 7.0);
+  EXPECT_TRUE(at::equal(again_a.model->weight, a.model->weight));
+  EXPECT_TRUE(in_a.said("=> resumed from " + (folder / "a").string()));
+
+  // A folder without checkpoints takes the fallback's whole state.
+  Tracked from_b;
+  QuietRun in_c(folder / "c", from_b);
+  const RunPosition at_b = in_c.run->resume(10, 1, b_checkpoint);
+  EXPECT_EQ(at_b.epoch, 2);
+  EXPECT_EQ(at_b.batch, 0);
+  EXPECT_EQ(from_b.counter.item<double>(), 9.0);
+  EXPECT_TRUE(at::equal(from_b.model->weight, b.model->weight));
+
+  // A weights file as the fallback: the weights only, from the start position.
+  Tracked weights_only;
+  QuietRun in_d(folder / "d", weights_only);
+  const RunPosition at_d = in_d.run->resume(10, 1, (fs::path(b_checkpoint) / "model.safetensors").string(), {0, 0});
+  EXPECT_EQ(at_d.epoch, 0);
+  EXPECT_EQ(weights_only.counter.item<double>(), 0.0);
+  EXPECT_TRUE(at::equal(weights_only.model->weight, b.model->weight));
+  EXPECT_TRUE(in_d.said("=> initialised from the weights of "));
+
+  // A position that does not fit the settings it is resumed with is refused.
+  Tracked misfit;
+  QuietRun in_a_again(folder / "a", misfit);
+  EXPECT_THROW(in_a_again.run->resume(10, /*update_freq=*/3), ConfigError);  // step 4 is not a multiple of 3
+  EXPECT_THROW(in_a_again.run->resume(2, 1), ConfigError);                   // step 4 of a 2-step epoch
+  fs::remove_all(folder);
+}
+
+TEST(TrainingRun, AStopEndsTheStepWithASaveAndSavesComeEverySaveEverySteps) {
+  const fs::path folder = fresh_folder("stop");
+  Tracked t;
+  RunHooks hooks;
+  hooks.stop_after_steps = 3;
+  std::vector<std::string> lines;
+  hooks.print = [&](const std::string& line) { lines.push_back(line); };
+  RunOptions options = options_in(folder);
+  options.save_every_steps = 2;
+  TrainingRun run(options, "{}", hooks);
+  run.track(*t.model, t.parts());
+  run.begin(/*epochs=*/2, /*steps_per_epoch=*/5, /*batches_per_epoch=*/5);
+  std::vector<bool> stopped;
+  for (int64_t step = 0; step < 3; ++step) {
+    StepLog log;
+    log.after = {0, step + 1};
+    log.global_step = step + 1;
+    log.step_in_epoch = step;
+    log.metrics["loss"] = static_cast<double>(step);
+    const StepVerdict verdict = run.end_step(log);
+    stopped.push_back(verdict.stopped);
+    EXPECT_EQ(verdict.metrics.at("loss"), static_cast<double>(step));  // one rank: its own
+  }
+  EXPECT_EQ(stopped, (std::vector<bool>{false, false, true}));
+  EXPECT_TRUE(fs::exists(folder / "checkpoints" / "epoch_0000_step_0000002"));  // --save-every-steps 2
+  ASSERT_TRUE(latest_checkpoint(folder.string()).has_value());
+  EXPECT_NE(latest_checkpoint(folder.string())->find("epoch_0000_step_0000003"), std::string::npos);  // the stop's
+  EXPECT_EQ(lines.back(), "=> stopped at epoch 0 step 3; saved " + *latest_checkpoint(folder.string()));
+  // The mid-epoch checkpoint carries the epoch's meters, so the resumed epoch logs whole averages.
+  Tracked resumed;
+  QuietRun again(folder, resumed);
+  again.run->resume(5, 1);
+  EXPECT_EQ(again.run->meters().count(), 3);
+  EXPECT_DOUBLE_EQ(again.run->meters().averages().at("loss"), 1.0);
+  // The run's files: config.json, steps.jsonl (one line a step), out.log (what was said).
+  std::ifstream steps(folder / "steps.jsonl");
+  std::string line;
+  int count = 0;
+  while (std::getline(steps, line)) ++count;
+  EXPECT_EQ(count, 3);
+  EXPECT_TRUE(fs::exists(folder / "config.json"));
+  std::ifstream out_log(folder / "out.log");
+  std::string first;
+  std::getline(out_log, first);
+  EXPECT_EQ(first, lines.front());
+  fs::remove_all(folder);
+}
+
+TEST(TrainingRun, ANonFiniteLossNamesEachTermAndLeavesTheLastCheckpointLoadable) {
+  const fs::path folder = fresh_folder("nonfinite");
+  Tracked t;
+  QuietRun quiet(folder, t);
+  const std::string saved = quiet.run->save({0, 2}, false);
+  EXPECT_NO_THROW(quiet.run->check_finite(0.5, {{"clip_loss", at::full({}, 0.5)}}, {0, 3}));
+  try {
+    quiet.run->check_finite(std::nan(""), {{"clip_loss", at::full({}, std::nan(""))}, {"ssl_loss", at::full({}, 0.25)}},
+                            {0, 3});
+    FAIL() << "expected a TrainingError";
+  } catch (const TrainingError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("non-finite loss at epoch 0 step 3:"), std::string::npos) << message;
+    EXPECT_NE(message.find("clip_loss nan"), std::string::npos) << message;
+    EXPECT_NE(message.find("ssl_loss 0.2500"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;  // one line
+  }
+  ASSERT_EQ(latest_checkpoint(folder.string()), saved);
+  Tracked reloaded;
+  const TrainingState state = read_checkpoint(saved, *reloaded.model);
+  EXPECT_EQ(state.batch, 2);
+  EXPECT_TRUE(at::equal(reloaded.model->weight, t.model->weight));
+  fs::remove_all(folder);
+}
+
+TEST(TrainingRun, TheRunFlagsAreCheckedWithOneLineNamingTheFlag) {
+  RunOptions options;
+  options.device = "cpu";
+  options.output_dir = "";
+  options.keep_checkpoints = 0;
+  try {
+    TrainingRun run(options, "{}");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--keep-checkpoints 0"), std::string::npos) << e.what();
+  }
+  options.keep_checkpoints = 2;
+  options.precision = "fp8";
+  EXPECT_THROW(TrainingRun(options, "{}"), ConfigError);
+  // Every flag is recorded under its name.
+  const nlohmann::ordered_json j = to_json(RunOptions{});
+  for (const char* key : {"device", "seed", "workers", "precision", "output-dir", "print-freq", "save-every-steps",
+                          "keep-checkpoints", "dist-timeout", "log-all-ranks"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+}
+
+}  // namespace
+}  // namespace slipstream
