@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   app.add_option("--stop-grace", options.stop_grace_seconds,
                  "When a worker fails, seconds the others get after SIGTERM before SIGKILL")
       ->capture_default_str();
+  app.add_option("--max-restarts,--max_restarts", options.max_restarts,
+                 "When a worker fails, restart the whole group this many times (it resumes from its last checkpoint)")
+      ->capture_default_str();
   app.prefix_command();  // the first argument that is not slip_run's starts the worker's command
   app.footer("The worker's command and its arguments follow slip_run's options.");
   return slipstream::run_app("slip_run", app, argc, argv, [&]() -> int {

@@ -18,7 +18,12 @@ namespace slipstream {
 namespace {
 
 std::atomic<int> g_forward_signal{0};
-extern "C" void remember_signal(int signal) { g_forward_signal.store(signal); }
+std::atomic<bool> g_stopped_by_signal{false};  // the user or the scheduler stopped the run: no restart
+
+extern "C" void remember_signal(int signal) {
+  g_forward_signal.store(signal);
+  g_stopped_by_signal.store(true);
+}
 
 struct Worker {
   int rank = 0;
@@ -35,23 +40,10 @@ int exit_code_of(int status) {
   return 1;
 }
 
-}  // namespace
-
-int launch_workers(const LaunchOptions& options, const std::vector<std::string>& command,
-                   const std::function<void(const std::string&)>& print_line) {
-  if (command.empty()) throw ConfigError("slip_run: expected a command to run after the options");
-  if (options.nproc_per_node < 1 || options.nnodes < 1 || options.node_rank < 0 || options.node_rank >= options.nnodes) {
-    throw ConfigError("slip_run: expected --nproc-per-node >= 1, --nnodes >= 1 and 0 <= --node-rank < --nnodes");
-  }
-  const auto print = [&](const std::string& line) {
-    if (print_line) {
-      print_line(line);
-    } else {
-      std::fwrite(line.data(), 1, line.size(), stdout);
-      std::fputc('\n', stdout);
-      std::fflush(stdout);
-    }
-  };
+// One start of the worker group, run to its end: the workers' exit code as launch_workers
+// describes it, and in `failure` what ended it ("" when all exited 0).
+int run_group(const LaunchOptions& options, const std::vector<std::string>& command, int restart,
+              const std::function<void(const std::string&)>& print, std::string& failure) {
   const int world = options.nproc_per_node * options.nnodes;
   struct sigaction action {};
   action.sa_handler = remember_signal;
@@ -82,6 +74,8 @@ int launch_workers(const LaunchOptions& options, const std::vector<std::string>&
       ::setenv("GROUP_RANK", std::to_string(options.node_rank).c_str(), 1);
       ::setenv("MASTER_ADDR", options.master_addr.c_str(), 1);
       ::setenv("MASTER_PORT", std::to_string(options.master_port).c_str(), 1);
+      ::setenv("TORCHELASTIC_RESTART_COUNT", std::to_string(restart).c_str(), 1);  // torchrun's names
+      ::setenv("TORCHELASTIC_MAX_RESTARTS", std::to_string(options.max_restarts).c_str(), 1);
       // torchrun's default: one intra-op thread per worker unless the user chose otherwise.
       if (options.nproc_per_node > 1) ::setenv("OMP_NUM_THREADS", "1", 0);
       std::vector<char*> argv;
@@ -155,6 +149,8 @@ int launch_workers(const LaunchOptions& options, const std::vector<std::string>&
       flush_output(worker, true);
       if (worker.exit_code != 0 && result == 0) {
         result = worker.exit_code;
+        failure = "rank " + std::to_string(worker.rank) + " exited with code " + std::to_string(worker.exit_code) +
+                  (worker.exit_code > 128 ? " (signal " + std::to_string(worker.exit_code - 128) + ")" : "");
         print("slip_run: rank " + std::to_string(worker.rank) + " exited with code " + std::to_string(worker.exit_code) +
               (running > 0 ? "; stopping the other workers" : ""));
         if (running > 0) {
@@ -179,7 +175,50 @@ int launch_workers(const LaunchOptions& options, const std::vector<std::string>&
   }
   sigaction(SIGINT, &previous_int, nullptr);
   sigaction(SIGTERM, &previous_term, nullptr);
+  if (g_stopped_by_signal.load() && !failure.empty()) failure += ", after a stop signal";
   return result;
+}
+
+}  // namespace
+
+int launch_workers(const LaunchOptions& options, const std::vector<std::string>& command,
+                   const std::function<void(const std::string&)>& print_line) {
+  if (command.empty()) throw ConfigError("slip_run: expected a command to run after the options");
+  if (options.nproc_per_node < 1 || options.nnodes < 1 || options.node_rank < 0 || options.node_rank >= options.nnodes) {
+    throw ConfigError("slip_run: expected --nproc-per-node >= 1, --nnodes >= 1 and 0 <= --node-rank < --nnodes");
+  }
+  if (options.max_restarts < 0) throw ConfigError("slip_run: --max-restarts " + std::to_string(options.max_restarts) + ": expected 0 or more");
+  if (options.max_restarts > 0 && options.nnodes > 1) {
+    throw ConfigError("slip_run: --max-restarts restarts one node's workers; with --nnodes " + std::to_string(options.nnodes) +
+                      " use torchrun's elastic agent or the scheduler's requeue (a rerun resumes from the last checkpoint)");
+  }
+  const auto print = [&](const std::string& line) {
+    if (print_line) {
+      print_line(line);
+    } else {
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fputc('\n', stdout);
+      std::fflush(stdout);
+    }
+  };
+  g_stopped_by_signal.store(false);
+  std::vector<std::string> causes;
+  for (int restart = 0;; ++restart) {
+    std::string failure;
+    const int result = run_group(options, command, restart, print, failure);
+    // A run that ended by itself, or that the user or scheduler stopped, is not started again.
+    if (result == 0 || g_stopped_by_signal.load() || restart >= options.max_restarts) {
+      if (restart > 0) {
+        std::string summary = "slip_run: " + std::to_string(restart) + " restart" + (restart == 1 ? "" : "s") + " (";
+        for (size_t i = 0; i < causes.size(); ++i) summary += (i ? "; " : "") + causes[i];
+        print(summary + ")" + (result == 0 ? ", then the workers finished" : ", then gave up: " + failure));
+      }
+      return result;
+    }
+    causes.push_back(failure);
+    print("slip_run: restarting the workers (restart " + std::to_string(restart + 1) + " of --max-restarts " +
+          std::to_string(options.max_restarts) + ") after " + failure);
+  }
 }
 
 }  // namespace slipstream

@@ -232,6 +232,7 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
     model->train();
     loader.start_epoch(at.epoch, at.batch);
     double last_lr = 0.0, step_loss = 0.0;  // the step's loss: the mean of its micro-batches'
+    bool skip_step = false;                 // --skip-nonfinite: this step's loss was not finite
     for (; at.batch < batches_per_epoch; ++at.batch) {
       const Batch batch = run.next_batch(loader, at);
       const int64_t global_step = at.epoch * steps_per_epoch + at.batch / config.update_freq;
@@ -246,18 +247,23 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
       const MixDraw draw = sample_mix(mixup, images.size(2), images.size(3), rng);
       const MixedBatch mixed = mix_batch(images, batch.labels.to(device), draw, classes, config.smoothing);
       at::Tensor loss;
+      run.enter(RunPhase::kForward);
       {
         AutocastScope autocast(device.type(), dtype);
         loss = soft_target_cross_entropy(model->forward(mixed.images).to(at::kFloat), mixed.targets);
       }
       const double value = loss.item<double>();
-      run.check_finite(value, {}, at);
-      if (synchronizer) synchronizer->set_enabled(last_micro_batch);
-      scaler.scale(loss / static_cast<double>(config.update_freq)).backward();
-      step_loss += value / static_cast<double>(config.update_freq);
+      if (run.check_finite(value, {}, at)) {
+        skip_step = true;  // --skip-nonfinite: no backward, and the step's gradients are dropped
+      } else if (!skip_step) {
+        run.enter(RunPhase::kBackward);
+        if (synchronizer) synchronizer->set_enabled(last_micro_batch);
+        scaler.scale(loss / static_cast<double>(config.update_freq)).backward();
+        if (synchronizer && last_micro_batch) synchronizer->finish();
+        step_loss += value / static_cast<double>(config.update_freq);
+      }
       if (!last_micro_batch) continue;
-      if (synchronizer) synchronizer->finish();
-      scaler.step(optimizer);
+      if (!skip_step) scaler.step(optimizer);
       optimizer.zero_grad();
       if (hooks.on_step) hooks.on_step(global_step, last_lr, value);
       StepLog step;
@@ -265,13 +271,16 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
       step.global_step = global_step + 1;
       step.step_in_epoch = at.batch / config.update_freq;
       step.lr = last_lr;
-      step.metrics["loss"] = step_loss;
+      if (!skip_step) step.metrics["loss"] = step_loss;
+      if (skip_step) step.note = " (step skipped: non-finite loss)";
       step_loss = 0.0;
+      skip_step = false;
       if (run.end_step(step).stopped) {
         result.last_checkpoint = run.last_checkpoint();
         return result;
       }
     }
+    run.enter(RunPhase::kEvaluation);
     const Evaluation e = evaluate(*model, test, device, dtype, config.batch_size, workers, group);
     const double train_loss = run.meters().averages()["loss"];
     const bool is_best = run.record_accuracy(e.acc1);

@@ -135,6 +135,7 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, TrainingRun& run, Pro
     for (; at.batch < steps; ++at.batch) {
       const Batch batch = run.next_batch(loader, at);
       at::Tensor features;  // [B, D]
+      run.enter(RunPhase::kForward);
       {
         at::NoGradGuard no_grad;
         AutocastScope autocast(device.type(), dtype);
@@ -142,24 +143,29 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, TrainingRun& run, Pro
       }
       const at::Tensor loss = at::cross_entropy_loss(head->forward(features), batch.labels.to(device));
       const double value = loss.item<double>();
-      run.check_finite(value, {}, at);
-      optimizer.zero_grad();
-      loss.backward();
-      if (group) {
-        std::vector<at::Tensor> grads = {head->weight.grad(), head->bias.grad()};
-        group->all_reduce_sum(grads);  // each in place
-        for (at::Tensor& grad : grads) grad.div_(static_cast<double>(world));
+      const bool skip = run.check_finite(value, {}, at);  // --skip-nonfinite: no update this step
+      if (!skip) {
+        run.enter(RunPhase::kBackward);
+        optimizer.zero_grad();
+        loss.backward();
+        if (group) {
+          std::vector<at::Tensor> grads = {head->weight.grad(), head->bias.grad()};
+          group->all_reduce_sum(grads);  // each in place
+          for (at::Tensor& grad : grads) grad.div_(static_cast<double>(world));
+        }
+        optimizer.step();
       }
-      optimizer.step();
       StepLog step;
       step.after = {at.epoch, at.batch + 1};
       step.global_step = at.epoch * steps + at.batch + 1;
       step.step_in_epoch = at.batch;
       step.lr = lr;
-      step.metrics["loss"] = value;
+      if (!skip) step.metrics["loss"] = value;
+      if (skip) step.note = " (step skipped: non-finite loss)";
       if (run.end_step(step).stopped) return result;
     }
     TopHits hits;
+    run.enter(RunPhase::kEvaluation);
     {
       at::NoGradGuard no_grad;
       head->eval();

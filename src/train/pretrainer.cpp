@@ -313,6 +313,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   const bool cached_features = config.accum_mode == "cached-features" && config.update_freq > 1;
   std::vector<ModelInputs> cached_inputs;    // --accum-mode cached-features: this step's micro-batches
   std::vector<ModelOutputs> cached_outputs;  // and their features, computed without gradient
+  bool skip_step = false;                     // --skip-nonfinite: this step's loss was not finite
   for (; at.epoch < config.epochs; ++at.epoch, at.batch = 0) {
     loader.start_epoch(at.epoch, at.batch);
     std::map<std::string, double> step_metrics;
@@ -323,6 +324,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
 
       const bool last_micro_batch = (at.batch + 1) % config.update_freq == 0;
       ModelInputs inputs = inputs_of(batch, model_config.family, device);
+      run.enter(RunPhase::kForward);
       if (!cached_features) {
         // SLIP's accumulation: each micro-batch its own contrastive problem, loss / update_freq.
         LossOutput output;
@@ -330,12 +332,16 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
           AutocastScope autocast(device.type(), autocast_dtype);
           output = loss_function->forward(model->forward(inputs));
         }
-        run.check_finite(output.loss.item<double>(), output.metrics, at);
-        if (synchronizer) synchronizer->set_enabled(last_micro_batch);
-        scaler.scale(output.loss / static_cast<double>(config.update_freq)).backward();
-        if (synchronizer && last_micro_batch) synchronizer->finish();
-        for (const auto& [name, value] : output.metrics) {
-          step_metrics[name] += value.item<double>() / static_cast<double>(config.update_freq);
+        if (run.check_finite(output.loss.item<double>(), output.metrics, at)) {
+          skip_step = true;  // --skip-nonfinite: no backward, and the step's gradients are dropped
+        } else if (!skip_step) {
+          run.enter(RunPhase::kBackward);
+          if (synchronizer) synchronizer->set_enabled(last_micro_batch);
+          scaler.scale(output.loss / static_cast<double>(config.update_freq)).backward();
+          if (synchronizer && last_micro_batch) synchronizer->finish();
+          for (const auto& [name, value] : output.metrics) {
+            step_metrics[name] += value.item<double>() / static_cast<double>(config.update_freq);
+          }
         }
       } else {
         // open_clip's: cache every micro-batch's features without gradient; at the last one,
@@ -347,31 +353,35 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
           cached_outputs.push_back(model->forward(inputs));
         }
         cached_inputs.push_back(std::move(inputs));
-        if (last_micro_batch) {
-          for (size_t j = 0; j < cached_inputs.size(); ++j) {
-            LossOutput output;
-            {
-              AutocastScope autocast(device.type(), autocast_dtype);
-              output = loss_function->forward(with_fresh_features(cached_outputs, j, model->forward(cached_inputs[j])));
-            }
-            run.check_finite(output.loss.item<double>(), output.metrics, at);
-            const bool last_recompute = j + 1 == cached_inputs.size();
-            if (synchronizer) synchronizer->set_enabled(last_recompute);
-            scaler.scale(output.loss).backward();
-            if (last_recompute) {
-              for (const auto& [name, value] : output.metrics) step_metrics[name] = value.item<double>();
-            }
+        for (size_t j = 0; last_micro_batch && j < cached_inputs.size(); ++j) {
+          LossOutput output;
+          {
+            AutocastScope autocast(device.type(), autocast_dtype);
+            output = loss_function->forward(with_fresh_features(cached_outputs, j, model->forward(cached_inputs[j])));
           }
-          if (synchronizer) synchronizer->finish();
+          if (run.check_finite(output.loss.item<double>(), output.metrics, at)) {
+            skip_step = true;
+            break;
+          }
+          run.enter(RunPhase::kBackward);
+          const bool last_recompute = j + 1 == cached_inputs.size();
+          if (synchronizer) synchronizer->set_enabled(last_recompute);
+          scaler.scale(output.loss).backward();
+          if (last_recompute) {
+            if (synchronizer) synchronizer->finish();
+            for (const auto& [name, value] : output.metrics) step_metrics[name] = value.item<double>();
+          }
+        }
+        if (last_micro_batch) {
           cached_inputs.clear();
           cached_outputs.clear();
         }
       }
       if (!last_micro_batch) continue;
 
-      // The optimizer step.
-      const double grad_norm = gradient_norm(optimizer) / scaler.current_scale();
-      const bool stepped = scaler.step(optimizer);
+      // The optimizer step (none for a step skipped for a non-finite loss).
+      const double grad_norm = skip_step ? 0.0 : gradient_norm(optimizer) / scaler.current_scale();
+      const bool stepped = !skip_step && scaler.step(optimizer);
       optimizer.zero_grad();
       double logit_scale = 0.0;
       if (auto* clip = dynamic_cast<ClipModelImpl*>(model.get())) {
@@ -387,7 +397,8 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
       step.counters["bad_samples"] = static_cast<double>(loader.bad_samples());  // replaced samples, summed over ranks
       if (logit_scale > 0.0) step.scalars["logit_scale"] = last_logit_scale = logit_scale;
       if (scaler.enabled()) step.scalars["loss_scale"] = scaler.current_scale();
-      if (!stepped) step.note = " (step skipped: inf/NaN gradient)";
+      if (!stepped) step.note = skip_step ? " (step skipped: non-finite loss)" : " (step skipped: inf/NaN gradient)";
+      skip_step = false;
       const StepVerdict verdict = run.end_step(step);
       step_metrics.clear();
       if (hooks.on_step) {
@@ -411,6 +422,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     if ((at.epoch + 1) % config.eval_freq == 0) {
       auto* clip = dynamic_cast<ClipModelImpl*>(model.get());
       if (validation && clip) {
+        run.enter(RunPhase::kEvaluation);
         const at::Tensor classifier = zero_shot_classifier(*clip, *tokenizer, class_names, templates, device);
         const ZeroShotAccuracy accuracy = evaluate_zero_shot(*clip, classifier, validation, device, config.batch_size,
                                                              static_cast<int>(config.workers), group);

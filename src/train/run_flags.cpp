@@ -25,6 +25,13 @@ void add_run_flags(CLI::App& app, RunOptions& o) {
       ->capture_default_str()->group(group);
   app.add_option("--dist-timeout", o.dist_timeout, "Seconds a collective waits for the other ranks before the run fails")
       ->capture_default_str()->group(group);
+  app.add_option("--hang-timeout", o.hang_timeout,
+                 "Seconds without progress (a stuck collective or read) before a process ends itself, naming its "
+                 "rank and phase, so the launcher restarts the run (0: no watchdog)")
+      ->capture_default_str()->group(group);
+  app.add_option("--skip-nonfinite", o.skip_nonfinite,
+                 "Optimizer steps with a non-finite loss skipped (no update, logged) before the run stops")
+      ->capture_default_str()->group(group);
   app.add_flag("--log-all-ranks", o.log_all_ranks, "Every rank prints its lines (default: rank 0 only)")->group(group);
 }
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "slipstream/core/require.h"
 
 namespace slipstream {
@@ -16,6 +18,9 @@ void validate(const RunOptions& o) {
   require(o.print_freq >= 0, "--print-freq " + std::to_string(o.print_freq) + ": expected 0 (no progress lines) or more");
   require(o.save_every_steps >= 0, "--save-every-steps " + std::to_string(o.save_every_steps) + ": expected 0 or more");
   require(o.keep_checkpoints >= 1, "--keep-checkpoints " + std::to_string(o.keep_checkpoints) + ": expected at least 1");
+  require(std::isfinite(o.hang_timeout) && o.hang_timeout >= 0,
+          "--hang-timeout " + std::to_string(o.hang_timeout) + ": expected seconds, or 0 for no watchdog");
+  require(o.skip_nonfinite >= 0, "--skip-nonfinite " + std::to_string(o.skip_nonfinite) + ": expected 0 or more");
   require(o.dist_timeout >= 1, "--dist-timeout " + std::to_string(o.dist_timeout) + ": expected at least 1 second");
 }
 
@@ -29,7 +34,9 @@ nlohmann::ordered_json to_json(const RunOptions& o) {
           {"save-every-steps", o.save_every_steps},
           {"keep-checkpoints", o.keep_checkpoints},
           {"dist-timeout", o.dist_timeout},
-          {"log-all-ranks", o.log_all_ranks}};
+          {"log-all-ranks", o.log_all_ranks},
+          {"hang-timeout", o.hang_timeout},
+          {"skip-nonfinite", o.skip_nonfinite}};
 }
 
 }  // namespace slipstream

@@ -15,6 +15,7 @@
 #include "slipstream/core/text_format.h"
 #include "slipstream/dist/process_group.h"
 #include "slipstream/train/checkpoint.h"
+#include "slipstream/train/fault_plan.h"
 #include "slipstream/train/stop_signals.h"
 #include "slipstream/train/tensorboard_writer.h"
 
@@ -69,6 +70,8 @@ TrainingRun::TrainingRun(const RunOptions& options, std::string config_json, Run
     out_log_.open(fs::path(options_.output_dir) / "out.log", std::ios::app);
   }
   if (group_) group_->barrier();  // the folder exists before any rank looks for checkpoints in it
+  watchdog_ = std::make_unique<HangWatchdog>(options_.hang_timeout, environment_.rank);
+  FaultPlan::current(environment_.rank, options_.output_dir);  // the fault drill's, when SLIPSTREAM_FAULT_PLAN is set
 }
 
 TrainingRun::~TrainingRun() = default;
@@ -119,7 +122,9 @@ RunPosition TrainingRun::resume(int64_t batches_per_epoch, int64_t update_freq, 
                                 RunPosition start) {
   if (!model_) throw TrainingError("TrainingRun::resume: track() the model first");
   std::optional<std::string> source;
-  if (checkpoints_enabled()) source = latest_checkpoint(options_.output_dir);
+  if (checkpoints_enabled()) {
+    source = latest_valid_checkpoint(options_.output_dir, [this](const std::string& line) { log(line); });
+  }
   if (!source && !fallback.empty()) source = fallback;
   if (!source) return start;
   RunPosition at = start;
@@ -158,7 +163,11 @@ void TrainingRun::begin(int64_t epochs, int64_t steps_per_epoch, int64_t batches
   started_ = interval_start_ = Clock::now();
 }
 
+void TrainingRun::enter(RunPhase phase) { watchdog_->enter(phase, position_.epoch, position_.batch); }
+
 Batch TrainingRun::next_batch(Loader& loader, RunPosition at) {
+  position_ = at;
+  enter(RunPhase::kData);
   const Clock::time_point wait_start = Clock::now();
   std::optional<Batch> next = loader.next();
   data_seconds_ += std::chrono::duration<double>(Clock::now() - wait_start).count();
@@ -169,17 +178,36 @@ Batch TrainingRun::next_batch(Loader& loader, RunPosition at) {
   return std::move(*next);
 }
 
-void TrainingRun::check_finite(double loss, const std::map<std::string, at::Tensor>& terms, RunPosition at) const {
-  if (std::isfinite(loss)) return;
-  std::map<std::string, double> values = {{"loss", loss}};
-  for (const auto& [name, value] : terms) values[name] = value.item<double>();
-  throw TrainingError("non-finite loss at epoch " + std::to_string(at.epoch) + " step " + std::to_string(at.batch) + ":" +
-                      values_text(values, " %s %.4f") + "; the last checkpoint" +
-                      (last_checkpoint_.empty() ? std::string() : " (" + last_checkpoint_ + ")") +
+bool TrainingRun::check_finite(double loss, const std::map<std::string, at::Tensor>& terms, RunPosition at) {
+  const bool finite_here = std::isfinite(loss);
+  bool finite = finite_here;
+  if (options_.skip_nonfinite > 0 && group_) {  // a skip must be every rank's: their backward passes meet
+    std::vector<at::Tensor> bad = {at::full({1}, finite_here ? 0.0f : 1.0f, at::TensorOptions(device_))};
+    group_->all_reduce_max(bad);
+    finite = bad[0].item<float>() == 0.0f;
+  }
+  if (finite) return false;
+  std::string what = "non-finite loss at epoch " + std::to_string(at.epoch) + " step " + std::to_string(at.batch);
+  if (finite_here) {
+    what += " on another rank";
+  } else {
+    std::map<std::string, double> values = {{"loss", loss}};
+    for (const auto& [name, value] : terms) values[name] = value.item<double>();
+    what += ":" + values_text(values, " %s %.4f");
+  }
+  if (skipped_steps_ < options_.skip_nonfinite) {
+    ++skipped_steps_;
+    log("=> " + what + "; step skipped (" + std::to_string(skipped_steps_) + " of --skip-nonfinite " +
+        std::to_string(options_.skip_nonfinite) + ")");
+    return true;
+  }
+  throw TrainingError(what + (options_.skip_nonfinite > 0 ? " after " + std::to_string(skipped_steps_) + " skipped steps" : "") +
+                      "; the last checkpoint" + (last_checkpoint_.empty() ? std::string() : " (" + last_checkpoint_ + ")") +
                       " is the last good state");
 }
 
 StepVerdict TrainingRun::end_step(const StepLog& step) {
+  enter(RunPhase::kCollective);
   StepVerdict verdict;
   verdict.metrics = step.metrics;
   verdict.counters = step.counters;
@@ -200,7 +228,7 @@ StepVerdict TrainingRun::end_step(const StepLog& step) {
     stop = sums[i] > 0.0;
   }
   stopping_ = stop;
-  meters_.add(verdict.metrics);
+  if (!verdict.metrics.empty()) meters_.add(verdict.metrics);  // a skipped step has none
   ++steps_this_run_;
 
   if (steps_log_.is_open()) {
@@ -242,6 +270,7 @@ StepVerdict TrainingRun::end_step(const StepLog& step) {
         "; saved " + (last_checkpoint_.empty() ? std::string("nothing (no --output-dir)") : last_checkpoint_));
     verdict.stopped = true;
   }
+  FaultPlan::current().after_step(step.global_step);
   return verdict;
 }
 
@@ -262,6 +291,8 @@ bool TrainingRun::end_epoch(int64_t epoch, const nlohmann::ordered_json& log_lin
 
 std::string TrainingRun::save(RunPosition at, bool is_best) {
   if (!model_) throw TrainingError("TrainingRun::save: track() the model first");
+  enter(RunPhase::kCheckpoint);
+  std::string failure;
   if (lead() && checkpoints_enabled()) {
     TrainingState state;
     state.epoch = at.epoch;
@@ -274,9 +305,19 @@ std::string TrainingRun::save(RunPosition at, bool is_best) {
     state.config_json = config_json_;
     state.model_config_json = model_config_json_;
     state.meters_json = at.batch == 0 ? std::string() : meters_.to_json();
-    last_checkpoint_ = write_checkpoint(options_.output_dir, *model_, state, is_best, options_.keep_checkpoints);
+    try {
+      last_checkpoint_ = write_checkpoint(options_.output_dir, *model_, state, is_best, options_.keep_checkpoints);
+    } catch (const std::exception& e) {  // the others must hear of it, not wait for a barrier
+      failure = e.what();
+    }
   }
-  if (group_) group_->barrier();  // no rank runs ahead of a checkpoint it may have to resume from
+  // Every rank waits for the checkpoint it may have to resume from, and learns whether it failed.
+  if (group_) {
+    std::vector<at::Tensor> failed = {at::full({1}, failure.empty() ? 0.0f : 1.0f, at::TensorOptions(device_))};
+    group_->all_reduce_max(failed);
+    if (failure.empty() && failed[0].item<float>() > 0.0f) failure = "rank 0 could not save a checkpoint (its log says why)";
+  }
+  if (!failure.empty()) throw TrainingError(failure);
   return lead() ? last_checkpoint_ : std::string();
 }
 

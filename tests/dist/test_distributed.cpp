@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <unistd.h>
 
@@ -73,6 +74,36 @@ TEST(Launcher, AFailingWorkerStopsTheOthersAndGivesItsCode) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));  // SIGTERM, not the 60 s sleep
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines.front(), "slip_run: rank 2 exited with code 7; stopping the other workers");
+}
+
+TEST(Launcher, MaxRestartsStartsTheGroupAgainAfterAFailure) {
+  std::vector<std::string> lines;
+  LaunchOptions options;
+  options.nproc_per_node = 2;
+  options.max_restarts = 2;
+  options.stop_grace_seconds = 5;
+  // Rank 1 fails on the first start only; the second start (TORCHELASTIC_RESTART_COUNT 1) succeeds.
+  const int code = launch_workers(
+      options, {"sh", "-c", "if [ $TORCHELASTIC_RESTART_COUNT = 0 ] && [ $RANK = 1 ]; then exit 3; fi; "
+                            "if [ $TORCHELASTIC_RESTART_COUNT = 0 ]; then exec sleep 60; fi; echo start $TORCHELASTIC_RESTART_COUNT of $TORCHELASTIC_MAX_RESTARTS"},
+      [&](const std::string& line) { lines.push_back(line); });
+  EXPECT_EQ(code, 0);
+  const auto has = [&](const std::string& text) { return std::find(lines.begin(), lines.end(), text) != lines.end(); };
+  EXPECT_TRUE(has("slip_run: restarting the workers (restart 1 of --max-restarts 2) after rank 1 exited with code 3"));
+  EXPECT_TRUE(has("[rank 0] start 1 of 2"));
+  EXPECT_TRUE(has("[rank 1] start 1 of 2"));
+  EXPECT_EQ(lines.back(), "slip_run: 1 restart (rank 1 exited with code 3), then the workers finished");
+
+  // A worker that always fails: the restarts are spent, then its code is returned.
+  lines.clear();
+  options.max_restarts = 1;
+  EXPECT_EQ(launch_workers(options, {"sh", "-c", "exit 5"}, [&](const std::string& line) { lines.push_back(line); }), 5);
+  EXPECT_NE(lines.back().find("slip_run: 1 restart (rank "), std::string::npos) << lines.back();
+  EXPECT_NE(lines.back().find("then gave up: rank "), std::string::npos) << lines.back();
+
+  // Across nodes the launchers do not agree on restarts: refused with one line.
+  options.nnodes = 2;
+  EXPECT_THROW(launch_workers(options, {"true"}), ConfigError);
 }
 
 // TrainingRun over two Gloo ranks where only one is asked to stop: both stop at that step (the

@@ -10,7 +10,8 @@ class App;
 namespace slipstream {
 
 // Adds --device, --seed, -j/--workers, --precision, --output-dir, -p/--print-freq,
-// --save-every-steps, --keep-checkpoints, --dist-timeout and --log-all-ranks, bound to `options`.
+// --save-every-steps, --keep-checkpoints, --dist-timeout, --hang-timeout, --skip-nonfinite and
+// --log-all-ranks, bound to `options`.
 void add_run_flags(CLI::App& app, RunOptions& options);
 
 }  // namespace slipstream

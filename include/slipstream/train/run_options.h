@@ -21,6 +21,8 @@ struct RunOptions {
   int64_t keep_checkpoints = 2;    // newest checkpoint folders kept (the best one is kept besides)
   int64_t dist_timeout = 600;      // seconds a collective may wait for the other ranks before failing
   bool log_all_ranks = false;      // every rank prints (default: rank 0 only)
+  double hang_timeout = 1800;      // seconds without progress before a process ends itself (0: never)
+  int64_t skip_nonfinite = 0;      // optimizer steps with a non-finite loss skipped before the run stops
 };
 
 // Throws ConfigError with one line naming the flag and what was expected.

@@ -24,6 +24,7 @@
 #include "slipstream/core/state_dict.h"
 #include "slipstream/data/loader.h"
 #include "slipstream/dist/environment.h"
+#include "slipstream/train/hang_watchdog.h"
 #include "slipstream/train/run_hooks.h"
 #include "slipstream/train/run_meters.h"
 #include "slipstream/train/run_options.h"
@@ -119,9 +120,14 @@ class TrainingRun {
   // loader ends the epoch before `at`'s step.
   Batch next_batch(Loader& loader, RunPosition at);
 
-  // Throws TrainingError naming the position and each term when `loss` is not finite; the last
-  // checkpoint written stays the last good state.
-  void check_finite(double loss, const std::map<std::string, at::Tensor>& terms, RunPosition at) const;
+  // Whether the step must be skipped: true when `loss` (or, with --skip-nonfinite on several
+  // ranks, another rank's) is not finite and --skip-nonfinite steps are left; the loop then drops
+  // the step's gradients and makes no update. Beyond them, throws TrainingError naming the
+  // position and each term; the last checkpoint written stays the last good state.
+  bool check_finite(double loss, const std::map<std::string, at::Tensor>& terms, RunPosition at);
+
+  // Marks the phase the loop enters, for the hang watchdog (next_batch, end_step and save mark theirs).
+  void enter(RunPhase phase);
 
   // After every optimizer step: the all-reduce of the metrics and the agreed stop, the meters,
   // steps.jsonl and TensorBoard, the progress line every --print-freq steps, and a save when
@@ -156,6 +162,9 @@ class TrainingRun {
   RunMeters meters_;
   double best_acc1_ = -1.0;  // below any accuracy: the first evaluation makes a checkpoint_best
   std::string last_checkpoint_;
+  RunPosition position_;
+  int64_t skipped_steps_ = 0;
+  std::unique_ptr<HangWatchdog> watchdog_;
 
   std::ofstream out_log_, steps_log_;
   std::unique_ptr<TensorBoardWriter> tensorboard_;
