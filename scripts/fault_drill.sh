@@ -50,6 +50,7 @@ cleanup() {
   jobs -p | xargs -r kill 2>/dev/null || true
   if ((mounted)); then umount "$work/fs" 2>/dev/null || true; fi
   if ((owned_work)); then rm -rf "$work"; fi
+  return 0
 }
 trap cleanup EXIT
 say() { echo "[fault drill] $*"; }
@@ -66,6 +67,7 @@ samples=$((steps_per_epoch * 4 * nproc))
 run=(--dataset synthetic --synthetic-samples "$samples" --model "$work/small_clip.json" --bpe "$bpe" --batch-size 4
      --epochs "$epochs" --workers 1 --device cpu --print-freq 1 --save-every-steps 2 --keep-checkpoints 2
      --hang-timeout 3 --dist-timeout 30)
+printf '%s\n' "${run[@]}" > "$work/run_args"  # for other launchers' drills (tests/apps/test_fault_drill.sh)
 port=$((21000 + (seed * 7 + $$) % 8000))
 total=$((epochs * steps_per_epoch))
 

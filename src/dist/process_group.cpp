@@ -2,7 +2,11 @@
 
 #include <ATen/ATen.h>
 #include <torch/csrc/distributed/c10d/Backend.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <cstdlib>
+#include <string>
 
 #include "slipstream/core/error.h"
 #include "src/dist/backend_factories.h"
@@ -22,13 +26,22 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnvironment
   group->backend_ = std::make_unique<Backend>();
   const std::string where = "rank " + std::to_string(environment.rank) + " of " + std::to_string(environment.world_size);
   try {
+    // Under torchrun's elastic agent the agent hosts the store, and it outlives the workers: each
+    // start of the group (TORCHELASTIC_RESTART_COUNT) keeps its keys apart, as PyTorch does.
+    const char* agent_store = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    const bool use_agent_store = agent_store && std::string(agent_store) == "True";
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(environment.master_port);
-    options.isServer = environment.rank == 0;
-    options.numWorkers = static_cast<int>(environment.world_size);
-    options.waitWorkers = true;
+    options.isServer = environment.rank == 0 && !use_agent_store;
+    if (!use_agent_store) options.numWorkers = static_cast<std::size_t>(environment.world_size);
+    options.waitWorkers = !use_agent_store;
     options.timeout = timeout;
-    group->backend_->store = c10::make_intrusive<c10d::TCPStore>(environment.master_addr, options);
+    c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(environment.master_addr, options);
+    if (use_agent_store) {
+      const char* restart = std::getenv("TORCHELASTIC_RESTART_COUNT");
+      store = c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::string(restart ? restart : "0"), store);
+    }
+    group->backend_->store = store;
   } catch (const std::exception& e) {
     throw TrainingError(where + ": rendezvous at " + environment.master_addr + ":" +
                         std::to_string(environment.master_port) + " failed: " + e.what());
