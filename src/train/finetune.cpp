@@ -176,13 +176,7 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
   pipeline.finetune.auto_augment = config.aa == "none" ? "" : config.aa;
   pipeline.finetune.random_erasing = config.reprob;
   pipeline.finetune.random_erasing_mode = config.remode;
-  LoaderOptions loader_options;
-  loader_options.batch_size = config.batch_size;
-  loader_options.workers = static_cast<int>(config.workers);
-  loader_options.seed = static_cast<uint64_t>(config.seed);
-  loader_options.rank = run.environment().rank;
-  loader_options.world_size = world;
-  Loader loader(train, std::make_shared<const SamplePipeline>(pipeline), loader_options);
+  Loader loader(train, std::make_shared<const SamplePipeline>(pipeline), run.loader_options(config.batch_size));
   const int64_t batches_per_epoch = loader.steps_per_epoch();
   const int64_t steps_per_epoch = batches_per_epoch / config.update_freq;
   require(steps_per_epoch > 0, "--batch-size " + std::to_string(config.batch_size) + " x --update-freq " +

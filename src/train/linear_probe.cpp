@@ -91,13 +91,8 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, TrainingRun& run, Pro
   PipelineOptions pipeline;
   pipeline.views = {ViewRecipe::kLinearTrain};
   pipeline.image_size = image_size;
-  LoaderOptions loader_options;
-  loader_options.batch_size = config.batch_size;
-  loader_options.workers = static_cast<int>(config.workers);
-  loader_options.seed = static_cast<uint64_t>(config.seed);
-  loader_options.rank = run.environment().rank;
-  loader_options.world_size = world;
-  loader_options.drop_last = false;
+  LoaderOptions loader_options = run.loader_options(config.batch_size);
+  loader_options.drop_last = false;  // every training image, every epoch
   Loader loader(train, std::make_shared<const SamplePipeline>(pipeline), loader_options);
   const int64_t steps = loader.steps_per_epoch();
 

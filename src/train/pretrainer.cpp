@@ -239,13 +239,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
     auto eda = std::make_shared<const EasyDataAugmentation>(std::make_shared<const WordNet>(config.wordnet));
     pipeline_options.caption_view = [eda](const std::string& caption, std::mt19937_64& rng) { return (*eda)(caption, rng); };
   }
-  LoaderOptions loader_options;
-  loader_options.batch_size = config.batch_size;
-  loader_options.workers = static_cast<int>(config.workers);
-  loader_options.seed = static_cast<uint64_t>(config.seed);
-  loader_options.rank = environment.rank;
-  loader_options.world_size = environment.world_size;
-  Loader loader(dataset, std::make_shared<const SamplePipeline>(pipeline_options), loader_options);
+  Loader loader(dataset, std::make_shared<const SamplePipeline>(pipeline_options), run.loader_options(config.batch_size));
   const int64_t steps_per_epoch = loader.steps_per_epoch() / config.update_freq;  // optimizer steps
   if (steps_per_epoch < 1) {
     throw ConfigError("--batch-size " + std::to_string(config.batch_size) + " x --update-freq " +

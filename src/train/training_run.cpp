@@ -76,6 +76,16 @@ TrainingRun::TrainingRun(const RunOptions& options, std::string config_json, Run
 
 TrainingRun::~TrainingRun() = default;
 
+LoaderOptions TrainingRun::loader_options(int64_t batch_size) const {
+  LoaderOptions loader;
+  loader.batch_size = batch_size;
+  loader.workers = static_cast<int>(options_.workers);
+  loader.seed = static_cast<uint64_t>(options_.seed);
+  loader.rank = environment_.rank;
+  loader.world_size = environment_.world_size;
+  return loader;
+}
+
 void TrainingRun::log(const std::string& line) {
   if (!lead() && !options_.log_all_ranks) return;
   if (out_log_.is_open()) out_log_ << line << "\n" << std::flush;

@@ -21,18 +21,12 @@
 #include "slipstream/train/hang_watchdog.h"
 #include "slipstream/train/pretrainer.h"
 #include "slipstream/train/training_run.h"
+#include "test_paths.h"
 
 namespace slipstream {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path fresh_folder(const std::string& name) {
-  const fs::path folder = fs::temp_directory_path() / ("slipstream_faults_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(folder);
-  fs::create_directories(folder);
-  return folder;
-}
 
 std::string write_at(const fs::path& folder, torch::nn::Module& model, int64_t epoch, int64_t keep = 3) {
   TrainingState state;
@@ -43,7 +37,8 @@ std::string write_at(const fs::path& folder, torch::nn::Module& model, int64_t e
 }
 
 TEST(CheckpointVerification, ANewestCheckpointThatFailsItsCheckIsSkippedForTheOneBefore) {
-  const fs::path folder = fresh_folder("verify");
+  const testing::TemporaryFolder temporary;
+  const fs::path& folder = temporary.path();
   torch::nn::Linear model(3, 2);
   const std::string first = write_at(folder, *model, 1), second = write_at(folder, *model, 2);
   std::vector<std::string> lines;
@@ -85,20 +80,18 @@ TEST(CheckpointVerification, ANewestCheckpointThatFailsItsCheckIsSkippedForTheOn
   const std::string fourth = write_at(folder, *model, 4, /*keep=*/10);
   fs::remove(fs::path(fourth) / "checksums.json");
   EXPECT_EQ(latest_valid_checkpoint(folder.string()), fourth);
-  fs::remove_all(folder);
 }
 
 // A size-limited tmpfs, when this process may mount one (root with CAP_SYS_ADMIN); else skipped.
 struct SmallFileSystem {
-  fs::path where;
+  testing::TemporaryFolder folder;
+  fs::path where = folder.path();
   bool mounted = false;
   explicit SmallFileSystem(const std::string& size) {
-    where = fresh_folder("tmpfs");
     mounted = ::mount("tmpfs", where.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
   }
   ~SmallFileSystem() {
     if (mounted) ::umount(where.c_str());
-    fs::remove_all(where);
   }
 };
 
@@ -151,7 +144,8 @@ TEST(HangWatchdog, NamesRankPhaseAndPositionWhenNoProgressComes) {
 }
 
 TEST(SkipNonFinite, SkipsUpToKStepsThenStopsNamingThem) {
-  const fs::path folder = fresh_folder("skip");
+  const testing::TemporaryFolder temporary;
+  const fs::path& folder = temporary.path();
   RunOptions options;
   options.device = "cpu";
   options.output_dir = folder.string();
@@ -174,11 +168,11 @@ TEST(SkipNonFinite, SkipsUpToKStepsThenStopsNamingThem) {
               std::string::npos)
         << e.what();
   }
-  fs::remove_all(folder);
 }
 
 TEST(SkipNonFinite, PretrainingSkipsTheStepsWithoutAnUpdateThenStops) {
-  const fs::path folder = fresh_folder("skip_pretrain");
+  const testing::TemporaryFolder temporary;
+  const fs::path& folder = temporary.path();
   ModelConfig model = testing::small_config("clip");
   model.text.vocab_size = 49408;
   std::ofstream(folder / "clip.json") << to_json(model);
@@ -205,7 +199,6 @@ TEST(SkipNonFinite, PretrainingSkipsTheStepsWithoutAnUpdateThenStops) {
   int skip_lines = 0;
   for (const std::string& line : lines) skip_lines += line.find("; step skipped (") != std::string::npos;
   EXPECT_EQ(skip_lines, 3);
-  fs::remove_all(folder);
 }
 
 }  // namespace

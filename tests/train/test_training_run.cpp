@@ -16,18 +16,12 @@
 #include "slipstream/core/state_dict.h"
 #include "slipstream/train/checkpoint.h"
 #include "slipstream/train/training_run.h"
+#include "test_paths.h"
 
 namespace slipstream {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path fresh_folder(const std::string& name) {
-  const fs::path folder = fs::temp_directory_path() / ("slipstream_run_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(folder);
-  fs::create_directories(folder);
-  return folder;
-}
 
 RunOptions options_in(const fs::path& folder) {
   RunOptions options;
@@ -65,7 +59,8 @@ struct QuietRun {
 };
 
 TEST(TrainingRun, ResumePicksTheOutputFolderThenTheFallbackThenNothing) {
-  const fs::path folder = fresh_folder("resume");
+  const testing::TemporaryFolder temporary;
+  const fs::path& folder = temporary.path();
   // Nothing to resume: the start position, nothing said.
   Tracked fresh;
   QuietRun nothing(folder / "empty", fresh);
@@ -115,11 +110,11 @@ TEST(TrainingRun, ResumePicksTheOutputFolderThenTheFallbackThenNothing) {
   QuietRun in_a_again(folder / "a", misfit);
   EXPECT_THROW(in_a_again.run->resume(10, /*update_freq=*/3), ConfigError);  // step 4 is not a multiple of 3
   EXPECT_THROW(in_a_again.run->resume(2, 1), ConfigError);                   // step 4 of a 2-step epoch
-  fs::remove_all(folder);
 }
 
 TEST(TrainingRun, AStopEndsTheStepWithASaveAndSavesComeEverySaveEverySteps) {
-  const fs::path folder = fresh_folder("stop");
+  const testing::TemporaryFolder temporary;
+  const fs::path& folder = temporary.path();
   Tracked t;
   RunHooks hooks;
   hooks.stop_after_steps = 3;
@@ -163,11 +158,11 @@ TEST(TrainingRun, AStopEndsTheStepWithASaveAndSavesComeEverySaveEverySteps) {
   std::string first;
   std::getline(out_log, first);
   EXPECT_EQ(first, lines.front());
-  fs::remove_all(folder);
 }
 
 TEST(TrainingRun, ANonFiniteLossNamesEachTermAndLeavesTheLastCheckpointLoadable) {
-  const fs::path folder = fresh_folder("nonfinite");
+  const testing::TemporaryFolder temporary;
+  const fs::path& folder = temporary.path();
   Tracked t;
   QuietRun quiet(folder, t);
   const std::string saved = quiet.run->save({0, 2}, false);
@@ -188,7 +183,6 @@ TEST(TrainingRun, ANonFiniteLossNamesEachTermAndLeavesTheLastCheckpointLoadable)
   const TrainingState state = read_checkpoint(saved, *reloaded.model);
   EXPECT_EQ(state.batch, 2);
   EXPECT_TRUE(at::equal(reloaded.model->weight, t.model->weight));
-  fs::remove_all(folder);
 }
 
 TEST(TrainingRun, TheRunFlagsAreCheckedWithOneLineNamingTheFlag) {

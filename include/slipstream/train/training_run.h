@@ -93,6 +93,9 @@ class TrainingRun {
   bool lead() const { return environment_.rank == 0; }
   bool checkpoints_enabled() const { return !options_.output_dir.empty(); }
 
+  // This rank's share of the data: the run's --workers and --seed, its rank and the world size.
+  LoaderOptions loader_options(int64_t batch_size) const;
+
   // A line from the lead rank (every rank's with --log-all-ranks); the lead's also go to out.log.
   void log(const std::string& line);
 
