@@ -387,6 +387,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
       step.global_step = global_step + 1;
       step.step_in_epoch = at.batch / config.update_freq;
       step.lr = last_lr = optimizer.lr();
+      if (skip_step) step_metrics.clear();  // a skipped step's earlier micro-batches are not its metrics
       step.metrics = std::move(step_metrics);
       step.counters["bad_samples"] = static_cast<double>(loader.bad_samples());  // replaced samples, summed over ranks
       if (logit_scale > 0.0) step.scalars["logit_scale"] = last_logit_scale = logit_scale;
