@@ -68,7 +68,7 @@ run=(--dataset synthetic --synthetic-samples "$samples" --model "$work/small_cli
      --epochs "$epochs" --workers 1 --device cpu --print-freq 1 --save-every-steps 2 --keep-checkpoints 2
      --hang-timeout 3 --dist-timeout 30)
 printf '%s\n' "${run[@]}" > "$work/run_args"  # for other launchers' drills (tests/apps/test_fault_drill.sh)
-port=$((21000 + (seed * 7 + $$) % 8000))
+port=$((30000 + (seed * 7 + $$) % 2700))  # below the ephemeral ports (32768-60999)
 total=$((epochs * steps_per_epoch))
 
 say "seed $seed: the run without faults ($total optimizer steps on $nproc ranks)"

@@ -5,7 +5,7 @@
 #   test_slip_pretrain.sh SLIP_PRETRAIN SLIP_RUN PYTHON BPE
 set -euo pipefail
 pretrain="$1" launcher="$2" python="$3" bpe="$4"
-port=$((20000 + $$ % 20000))
+port=$((10000 + $$ % 5000))  # below the ephemeral ports (32768-60999)
 recipes="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/configs/recipes"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT

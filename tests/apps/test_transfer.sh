@@ -11,7 +11,7 @@
 #   test_transfer.sh LINEAR_PROBE FINETUNE SLIP_PRETRAIN SLIP_RUN PYTHON BPE
 set -euo pipefail
 probe="$1" tune="$2" pretrain="$3" launcher="$4" python="$5" bpe="$6"
-port=$((20000 + ($$ + 7919) % 20000))
+port=$((15000 + ($$ + 7919) % 4000))  # below the ephemeral ports (32768-60999)
 source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
