@@ -1,15 +1,17 @@
 // What a long run survives, in one process: checkpoints checked on resume (a truncated,
 // bit-flipped or incomplete newest one is skipped for the one before, with a line saying why), a
-// save that does not fit refused before anything is written (on a real, full tmpfs), the hang
-// watchdog naming rank, phase and position, and --skip-nonfinite. The whole drill (restarts,
+// save that does not fit refused before anything is written, a write that fails (EFBIG under a
+// file-size limit, as ENOSPC on a full disk) leaving nothing behind and the previous checkpoint
+// the newest, the hang watchdog naming rank, phase and position, and --skip-nonfinite. The whole drill (restarts,
 // SIGKILLs, hangs over two ranks) is tests/apps/test_fault_drill.sh.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
-#include <sys/mount.h>
+#include <sys/resource.h>
 #include <torch/nn/modules/linear.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -82,36 +84,63 @@ TEST(CheckpointVerification, ANewestCheckpointThatFailsItsCheckIsSkippedForTheOn
   EXPECT_EQ(latest_valid_checkpoint(folder.string()), fourth);
 }
 
-// A size-limited tmpfs, when this process may mount one (root with CAP_SYS_ADMIN); else skipped.
-struct SmallFileSystem {
-  testing::TemporaryFolder folder;
-  fs::path where = folder.path();
-  bool mounted = false;
-  explicit SmallFileSystem(const std::string& size) {
-    mounted = ::mount("tmpfs", where.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-  }
-  ~SmallFileSystem() {
-    if (mounted) ::umount(where.c_str());
-  }
-};
-
-TEST(CheckpointVerification, ASaveThatDoesNotFitIsRefusedAndThePreviousCheckpointStaysTheNewest) {
-  SmallFileSystem disk("2m");
-  if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN)";
+TEST(CheckpointVerification, ASaveThatDoesNotFitIsRefusedBeforeAnythingIsWritten) {
+  const testing::TemporaryFolder temporary;
   torch::nn::Linear small(3, 2);
-  const std::string kept = write_at(disk.where, *small, 1);
-  torch::nn::Linear large(1024, 1024);  // 4 MiB of weights: more than the 2 MiB disk holds
+  const std::string kept = write_at(temporary.path(), *small, 1);
+  // 4 TiB to write (a broadcast view: no memory behind it), more than any test machine has free.
+  torch::nn::Module huge;
+  huge.register_buffer("huge", at::zeros({1}).expand({int64_t{1} << 40}));
   try {
-    write_at(disk.where, *large, 2);
+    write_at(temporary.path(), huge, 2);
     FAIL() << "expected a TrainingError";
   } catch (const TrainingError& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("epoch_0002_step_0000000 not saved: it needs about"), std::string::npos) << message;
-    EXPECT_NE(message.find("the newest valid checkpoint is still " + kept), std::string::npos) << message;
+    EXPECT_NE(message.find("epoch_0002_step_0000000 not saved: it needs about 4194305"), std::string::npos) << message;
+    EXPECT_NE(message.find(" MiB are free; the newest valid checkpoint is still " + kept), std::string::npos) << message;
   }
-  EXPECT_EQ(latest_valid_checkpoint(disk.where.string()), kept);
-  EXPECT_FALSE(fs::exists(disk.where / "checkpoints" / "epoch_0002_step_0000000.tmp"));
-  EXPECT_FALSE(fs::exists(disk.where / "checkpoints" / "epoch_0002_step_0000000"));
+  EXPECT_EQ(latest_valid_checkpoint(temporary.path().string()), kept);
+  EXPECT_FALSE(fs::exists(temporary.path() / "checkpoints" / "epoch_0002_step_0000000.tmp"));
+  EXPECT_FALSE(fs::exists(temporary.path() / "checkpoints" / "epoch_0002_step_0000000"));
+}
+
+// Files of this process may not grow past `bytes` while it lives (writes beyond fail with EFBIG,
+// as they would with ENOSPC on a full disk).
+struct FileSizeLimit {
+  rlimit previous{};
+  void (*previous_handler)(int) = nullptr;
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &previous);
+    previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limited{bytes, previous.rlim_max};
+    ::setrlimit(RLIMIT_FSIZE, &limited);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &previous);
+    std::signal(SIGXFSZ, previous_handler);
+  }
+};
+
+TEST(CheckpointVerification, AWriteThatFailsLeavesNothingAndThePreviousCheckpointStaysTheNewest) {
+  const testing::TemporaryFolder temporary;
+  torch::nn::Linear small(3, 2);
+  const std::string kept = write_at(temporary.path(), *small, 1);
+  torch::nn::Linear large(1024, 1024);  // 4 MiB of weights
+  {
+    const FileSizeLimit limit(1 << 20);  // the write fails after 1 MiB
+    try {
+      write_at(temporary.path(), *large, 2);
+      FAIL() << "expected a TrainingError";
+    } catch (const TrainingError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("epoch_0002_step_0000000 not saved: "), std::string::npos) << message;
+      EXPECT_NE(message.find("write failed: File too large"), std::string::npos) << message;
+      EXPECT_NE(message.find("the newest valid checkpoint is still " + kept), std::string::npos) << message;
+    }
+  }
+  EXPECT_EQ(latest_valid_checkpoint(temporary.path().string()), kept);
+  EXPECT_FALSE(fs::exists(temporary.path() / "checkpoints" / "epoch_0002_step_0000000.tmp"));
+  EXPECT_FALSE(fs::exists(temporary.path() / "checkpoints" / "epoch_0002_step_0000000"));
 }
 
 TEST(HangWatchdog, NamesRankPhaseAndPositionWhenNoProgressComes) {
