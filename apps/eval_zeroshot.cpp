@@ -3,6 +3,7 @@
 //   eval_zeroshot --resume CKPT --bpe bpe_simple_vocab_16e6.txt.gz --catalog dataset_catalog.json
 //                 [--datasets imagenet,cifar10] [--output results.json] [--strict]
 #include "app_main.h"
+#include "preprocessing_flags.h"
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -13,9 +14,11 @@
 
 #include "slipstream/core/atomic_file.h"
 #include "slipstream/core/error.h"
+#include "slipstream/data/text/bpe_location.h"
 #include "slipstream/dist/environment.h"
 #include "slipstream/data/datasets/open_dataset.h"
 #include "slipstream/eval/evaluation_model.h"
+#include "slipstream/eval/model_preprocessing.h"
 #include "slipstream/eval/zero_shot.h"
 #include "slipstream/eval/zero_shot_metrics.h"
 
@@ -56,7 +59,9 @@ int main(int argc, char** argv) {
   app.add_option("--catalog", catalog, "SLIP's dataset_catalog.json")->capture_default_str();
   app.add_option("--labels", labels, "SLIP's labels.json (default: next to the catalog)");
   app.add_option("--templates", templates, "SLIP's templates.json (default: next to the catalog)");
-  app.add_option("--bpe", bpe, "CLIP's bpe_simple_vocab_16e6.txt.gz")->required();
+  app.add_option("--bpe", bpe, "CLIP's bpe_simple_vocab_16e6.txt.gz (default: the checkpoint's, assets/ or open_clip's)");
+  slipstream::PreprocessingOverrides preprocessing;
+  slipstream::add_preprocessing_flags(app, preprocessing);
   app.add_option("--output", output, "Write the results as JSON here");
   app.add_option("--batch-size", batch_size, "Images per batch")->capture_default_str();
   app.add_option("-j,--workers", workers, "Loader threads (0: one per core)")->capture_default_str();
@@ -69,14 +74,15 @@ int main(int argc, char** argv) {
     if (labels.empty()) labels = (folder / "labels.json").string();
     if (templates.empty()) templates = (folder / "templates.json").string();
     for (const auto& [flag, path] : {std::pair<std::string, std::string>{"--catalog", catalog}, {"--labels", labels},
-                                     {"--templates", templates}, {"--bpe", bpe}}) {
+                                     {"--templates", templates}}) {
       if (!fs::is_regular_file(path)) throw ConfigError(flag + " " + path + ": no such file");
     }
     const at::Device device = select_device(device_name);
-    EvaluationModel loaded = load_evaluation_model(resume, model_name);
+    EvaluationModel loaded = load_evaluation_model(resume, model_name, preprocessing);
     ClipModelImpl* model = &require_text_tower(loaded, "zero-shot classification");
     model->to(device);
-    const ClipTokenizer tokenizer(bpe);
+    const BpeLocation merges = find_clip_bpe(bpe, loaded.recorded_bpe);
+    const ClipTokenizer tokenizer(merges.path);
 
     std::ifstream catalog_file(catalog);
     const nlohmann::ordered_json entries = nlohmann::ordered_json::parse(catalog_file, nullptr, false);
@@ -89,8 +95,9 @@ int main(int argc, char** argv) {
       }
     }
 
-    std::printf("%s\n%-20s %-18s %8s %8s %8s %8s\n", loaded.description.c_str(), "dataset", "metric", "score", "top1",
-                "top5", "images");
+    std::printf("%s\nimages: %s\nCLIP BPE merges: %s\n%-20s %-18s %8s %8s %8s %8s\n", loaded.description.c_str(),
+                describe_preprocessing(model->config().vision).c_str(), merges.describe().c_str(), "dataset", "metric",
+                "score", "top1", "top5", "images");
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
     double score_sum = 0.0;
     int64_t scored = 0;

@@ -4,6 +4,7 @@
 //   finetune --config configs/finetune/vit_b16.json --finetune runs/slip/checkpoint_best \
 //            --model-prefix visual. --catalog dataset_catalog.json --dataset imagenet --output-dir out
 #include "app_main.h"
+#include "preprocessing_flags.h"
 #include "slipstream/train/finetune.h"
 #include "slipstream/train/run_flags.h"
 #include "slipstream/train/stop_signals.h"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   app.add_option("--model-prefix", c.model_prefix, "Key prefix of the image tower in them (default: visual. or "
                                                    "module.visual.)");
   app.add_option("--model", c.model, "Model name or JSON (default: the one the weights record)");
+  slipstream::add_preprocessing_flags(app, c.preprocessing);
   app.add_option("--drop-path", c.drop_path, "Stochastic depth rate at the last block")->capture_default_str();
   app.add_option("--catalog", c.catalog, "SLIP's dataset_catalog.json")->capture_default_str();
   app.add_option("--dataset", c.dataset, "Catalog entry (train split trains, test split evaluates)")->capture_default_str();

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "app_main.h"
+#include "preprocessing_flags.h"
 #include "slipstream/core/atomic_file.h"
 #include "slipstream/train/linear_probe.h"
 #include "slipstream/train/run_flags.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   slipstream::add_run_flags(app, c);
   app.add_option("--pretrained", c.pretrained, "Checkpoint folder, checkpoint link or .safetensors weights")->required();
   app.add_option("--model", c.model, "Model name or JSON, when the weights do not record theirs");
+  slipstream::add_preprocessing_flags(app, c.preprocessing);
   app.add_option("--catalog", c.catalog, "SLIP's dataset_catalog.json")->capture_default_str();
   app.add_option("--dataset", c.dataset, "Catalog entry (train split trains, test split validates)")->capture_default_str();
   app.add_option("--num-classes", c.num_classes, "Classes (0: as many as the dataset lists)")->capture_default_str();

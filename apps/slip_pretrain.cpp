@@ -2,6 +2,7 @@
 // or TOML) may set any of them, the command line winning. Everything else is the library's
 // pretrain(); this file only turns flags into a PretrainConfig.
 #include "app_main.h"
+#include "preprocessing_flags.h"
 #include "slipstream/train/pretrainer.h"
 #include "slipstream/train/run_flags.h"
 #include "slipstream/train/stop_signals.h"
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
   app.add_option("--csv-img-key", c.csv_img_key, "CSV column of image paths")->capture_default_str();
   app.add_option("--csv-caption-key", c.csv_caption_key, "CSV column of captions")->capture_default_str();
   app.add_option("--csv-separator", c.csv_separator, "CSV separator (default: ',' for csv, tab for tsv)");
-  app.add_option("--bpe", c.bpe, "CLIP's bpe_simple_vocab_16e6.txt.gz (scripts/download_assets.sh fetches it)");
+  app.add_option("--bpe", c.bpe, "CLIP's bpe_simple_vocab_16e6.txt.gz (default: assets/ or open_clip's package)");
   app.add_option("--synthetic-samples", c.synthetic_samples, "Corpus size of --dataset synthetic")->capture_default_str();
   app.add_option("--model", c.model, "Registered model name or a model JSON")->capture_default_str();
   app.add_option("--ssl-mlp-dim", c.ssl_mlp_dim, "Hidden width of the SimCLR head (0: the model's, 4096 in SLIP's)")->capture_default_str();
@@ -30,6 +31,11 @@ int main(int argc, char** argv) {
   app.add_option("--loss", c.loss, "Image-text loss: clip or siglip (default: the model's)");
   app.add_option("--patch-dropout", c.patch_dropout, "FLIP: share of image patches dropped in training (ViT)")
       ->capture_default_str();
+  app.add_option("--aug-cfg", c.aug_cfg,
+                 "open_clip's image-text view settings, KEY=VALUE ...: scale=(0.9,1.0) ratio=(0.75,1.333) "
+                 "interpolation=bicubic color_jitter=(0.4,0.4,0.4,0.1) color_jitter_prob=0.8 gray_scale_prob=0.2")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  slipstream::add_preprocessing_flags(app, c.preprocessing);
   app.add_option("--wordnet", c.wordnet, "DeCLIP: WordNet's database folder (EDA's synonyms)")->capture_default_str();
   app.add_option("--nn-queue-size", c.nn_queue_size, "DeCLIP: nearest-neighbour queue of text embeddings per process")
       ->capture_default_str();

@@ -4,7 +4,9 @@
 // (or SentencePiece) token ids of text lines; `slip_tools train-tokenizer` trains a SentencePiece model;
 // `slip_tools index` converts a corpus's metadata into a memory-mapped index; `slip_tools preview`
 // draws samples with their augmented views and captions; `slip_tools make-demo-data` renders the
-// demo corpus of coloured shapes; `slip_tools plot-loss` draws training curves from steps.jsonl files.
+// demo corpus of coloured shapes; `slip_tools plot-loss` draws training curves from steps.jsonl files;
+// `slip_tools export` writes a checkpoint for open_clip, transformers or SLIP's own code;
+// `slip_tools embed` writes a model's embeddings of image files and captions.
 #include "app_main.h"
 #include <nlohmann/json.hpp>
 
@@ -18,6 +20,7 @@
 #include "slipstream/core/error.h"
 #include "slipstream/models/registry.h"
 #ifdef SLIPSTREAM_WITH_DATA
+#include "slipstream/data/text/bpe_location.h"
 #include "slipstream/data/text/clip_tokenizer.h"
 #include "slipstream/data/datasets/corpus_metadata.h"
 #include "slipstream/data/datasets/open_dataset.h"
@@ -25,7 +28,10 @@
 #ifdef SLIPSTREAM_WITH_OPENCV
 #include "slipstream/tools/demo_corpus.h"
 #include "slipstream/tools/loss_plot.h"
+#include "slipstream/tools/model_export.h"
 #include "slipstream/tools/preview.h"
+#include "slipstream/tools/raw_embeddings.h"
+#include "slipstream/core/safetensors.h"
 #endif
 #ifdef SLIPSTREAM_WITH_SENTENCEPIECE
 #include "slipstream/data/text/sentencepiece_tokenizer.h"
@@ -95,7 +101,7 @@ void tokenize_lines(const std::string& bpe_path, const std::string& sentencepiec
     throw slipstream::ConfigError("--sentencepiece: this build has no sentencepiece (apt-get install libsentencepiece-dev)");
 #endif
   }
-  const slipstream::ClipTokenizer tokenizer(bpe_path);
+  const slipstream::ClipTokenizer tokenizer(slipstream::find_clip_bpe(bpe_path).path);
   for_each_line(files, [&](const std::string& line) {
     std::cout << nlohmann::json(tokenizer.frame(line, context_length, mode)).dump() << "\n";
   });
@@ -147,13 +153,12 @@ int main(int argc, char** argv) {
 
 #ifdef SLIPSTREAM_WITH_DATA
   auto* tokenize = app.add_subcommand("tokenize", "Print CLIP BPE token ids of each input line as JSON lines");
-  std::string bpe_path = "assets/bpe_simple_vocab_16e6.txt.gz";
+  std::string bpe_path;
   std::vector<std::string> text_files;
   int64_t context_length = 77;
   std::string truncate = "slip";
   tokenize->add_option("files", text_files, "Text files, one caption per line (default: standard input)");
-  tokenize->add_option("--bpe", bpe_path, "CLIP's BPE merges (scripts/download_assets.sh fetches them)")
-      ->capture_default_str();
+  tokenize->add_option("--bpe", bpe_path, "CLIP's BPE merges (default: assets/ or open_clip's package)");
   tokenize->add_option("--context-length", context_length, "Tokens per caption")->capture_default_str();
   tokenize->add_option("--truncate", truncate, "slip: keep the first tokens (SLIP); keep-eot: end with EOT (open_clip)")
       ->capture_default_str();
@@ -229,6 +234,26 @@ int main(int argc, char** argv) {
   plot_command->add_option("inputs", plot_inputs, "steps.jsonl files, or LABEL=FILE")->required();
   plot_command->add_option("--metric", plot_options.metric, "The value plotted")->capture_default_str();
   plot_command->add_option("--output", plot_options.output, "PNG to write")->capture_default_str();
+  auto* export_command = app.add_subcommand(
+      "export", "Write a checkpoint for open_clip (local-dir:), transformers (CLIPModel) or SLIP's own code");
+  slipstream::ExportRequest export_request;
+  std::string export_format = "open_clip";
+  export_command->add_option("checkpoint", export_request.checkpoint, "Checkpoint folder or link, or .safetensors")->required();
+  export_command->add_option("--format", export_format, "open_clip, hf or slip")->capture_default_str();
+  export_command->add_option("--output", export_request.output, "Folder to write (a .pt file for slip)")->required();
+  export_command->add_option("--model", export_request.model, "Model name or JSON, when the weights do not record theirs");
+  export_command->add_option("--bpe", export_request.bpe, "hf: CLIP's BPE merges for the tokenizer files (default: found)");
+  export_command->add_option("--python", export_request.python, "slip: a Python with torch and safetensors");
+  auto* embed_command = app.add_subcommand("embed", "Write a model's embeddings of image files and captions (safetensors)");
+  std::string embed_checkpoint, embed_model, embed_output, embed_bpe;
+  std::vector<std::string> embed_images, embed_captions;
+  std::string embed_captions_file;
+  embed_command->add_option("checkpoint", embed_checkpoint, "Checkpoint folder or link, or .safetensors")->required();
+  embed_command->add_option("--model", embed_model, "Model name or JSON, when the weights do not record theirs");
+  embed_command->add_option("--images", embed_images, "Image files");
+  embed_command->add_option("--captions", embed_captions_file, "Text file, one caption per line");
+  embed_command->add_option("--bpe", embed_bpe, "CLIP's BPE merges (default: the checkpoint's, assets/ or open_clip's)");
+  embed_command->add_option("--output", embed_output, "safetensors to write: image_embed, text_embed, logit_scale")->required();
 #endif
 
   return slipstream::run_app("slip_tools", app, argc, argv, [&]() -> int {
@@ -275,6 +300,28 @@ int main(int argc, char** argv) {
       }
       slipstream::write_loss_plot(plot_options);
       std::printf("wrote %s\n", plot_options.output.c_str());
+    }
+    if (export_command->parsed()) {
+      export_request.format = slipstream::parse_export_format(export_format);
+      const slipstream::ExportResult result = slipstream::export_model(export_request);
+      for (const std::string& note : result.notes) std::printf("note: %s\n", note.c_str());
+      for (const std::string& file : result.files) std::printf("wrote %s\n", file.c_str());
+    }
+    if (embed_command->parsed()) {
+      const slipstream::EvaluationModel loaded = slipstream::load_evaluation_model(embed_checkpoint, embed_model);
+      if (!embed_captions_file.empty()) {
+        for_each_line({embed_captions_file}, [&](const std::string& line) { embed_captions.push_back(line); });
+      }
+      const std::string bpe = embed_captions.empty()
+                                  ? std::string()
+                                  : slipstream::find_clip_bpe(embed_bpe, loaded.recorded_bpe).path;
+      const slipstream::RawEmbeddings out = slipstream::embed_files(loaded, embed_images, embed_captions, bpe);
+      slipstream::save_safetensors(embed_output, {{"image_embed", out.image_embed}, {"text_embed", out.text_embed},
+                                                  {"logit_scale", out.logit_scale}},
+                                   {{"model", loaded.description}});
+      std::printf("wrote %s: %lld image and %lld caption embeddings of %s\n", embed_output.c_str(),
+                  static_cast<long long>(out.image_embed.size(0)), static_cast<long long>(out.text_embed.size(0)),
+                  loaded.description.c_str());
     }
 #endif
 #ifdef SLIPSTREAM_WITH_DATA

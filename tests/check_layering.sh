@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The library's layers depend only downwards (docs/architecture.md):
-#   core -> data, models -> losses -> dist -> eval -> train;  tools sits on data.
+#   core -> data, models -> losses -> dist -> eval -> train;  tools sits on data, models and eval.
 # Every #include "slipstream/X/..." in include/slipstream/L and src/L must name a layer that L may
 # use. Prints each include that breaks the order and exits 1 if there is one.
 #   check_layering.sh SOURCE_DIR
@@ -15,7 +15,7 @@ declare -A allowed=(
   [dist]="core models losses dist"
   [eval]="core data models losses dist eval"
   [train]="core data models losses dist eval train"
-  [tools]="core data tools"
+  [tools]="core data models eval tools"
 )
 broken=0 checked=0
 for layer in "${!allowed[@]}"; do

@@ -26,11 +26,11 @@ SamplePipeline::SamplePipeline(PipelineOptions options) : options_(std::move(opt
   for (ViewRecipe recipe : options_.views) {
     if (recipe != ViewRecipe::kFinetune) continue;
     // the finetune settings fail here rather than at the first sample
-    if (!options_.finetune.auto_augment.empty()) parse_rand_augment(options_.finetune.auto_augment);
-    parse_erasing_mode(options_.finetune.random_erasing_mode);
-    if (!(options_.finetune.random_erasing >= 0.0 && options_.finetune.random_erasing <= 1.0)) {
-      throw ConfigError("random erasing probability must be in [0, 1], got " +
-                        std::to_string(options_.finetune.random_erasing));
+    const FinetuneAugmentation& finetune = options_.view_settings.finetune;
+    if (!finetune.auto_augment.empty()) parse_rand_augment(finetune.auto_augment);
+    parse_erasing_mode(finetune.random_erasing_mode);
+    if (!(finetune.random_erasing >= 0.0 && finetune.random_erasing <= 1.0)) {
+      throw ConfigError("random erasing probability must be in [0, 1], got " + std::to_string(finetune.random_erasing));
     }
   }
 }
@@ -42,10 +42,16 @@ Image SamplePipeline::decode(const RawSample& sample) const {
   if (options_.reduced_decode && !options_.views.empty()) {
     decode_options.min_crop_scale = 1.0;
     decode_options.target_size = options_.image_size;
+    const ViewSettings& settings = options_.view_settings;
     for (ViewRecipe recipe : options_.views) {
-      decode_options.min_crop_scale = std::min(decode_options.min_crop_scale, min_crop_scale(recipe));
-      // eval-linear resizes the short side to 256/224 of the crop before cropping
-      if (recipe == ViewRecipe::kEvalLinear) decode_options.target_size = options_.image_size * 256 / 224;
+      decode_options.min_crop_scale = std::min(decode_options.min_crop_scale, min_crop_scale(recipe, settings));
+      // the evaluation recipes resize the short side to size / crop fraction before cropping
+      if (recipe == ViewRecipe::kEvalLinear) {
+        decode_options.target_size = std::max(decode_options.target_size, resize_target(options_.image_size, kLinearEvalCropFraction));
+      } else if (recipe == ViewRecipe::kEvalZeroShot) {
+        decode_options.target_size = std::max(decode_options.target_size,
+                                              resize_target(options_.image_size, settings.preprocessing.crop_fraction));
+      }
     }
   }
   return decode_image(reinterpret_cast<const uint8_t*>(sample.encoded.data()), sample.encoded.size(), sample.source,
@@ -72,7 +78,7 @@ Example SamplePipeline::operator()(const RawSample& sample, uint64_t seed, uint6
     for (size_t v = 0; v < options_.views.size(); ++v) {
       std::mt19937_64 rng = sample_rng(seed, epoch, static_cast<uint64_t>(index), 1 + v);
       const int64_t size = options_.view_sizes.empty() ? options_.image_size : options_.view_sizes[v];
-      example.views.push_back(make_view(image, options_.views[v], rng, size, options_.finetune));  // [3, S_v, S_v]
+      example.views.push_back(make_view(image, options_.views[v], rng, size, options_.view_settings));  // [3, S_v, S_v]
     }
   }
   return example;

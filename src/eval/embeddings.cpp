@@ -6,16 +6,18 @@
 
 #include "slipstream/data/loader.h"
 #include "slipstream/dist/process_group.h"
+#include "slipstream/eval/model_preprocessing.h"
 #include "slipstream/eval/result_cache.h"
 
 namespace slipstream {
 
-std::unique_ptr<Loader> make_evaluation_loader(DatasetPtr dataset, ViewRecipe recipe, int64_t image_size,
+std::unique_ptr<Loader> make_evaluation_loader(DatasetPtr dataset, ViewRecipe recipe, const VisionConfig& vision,
                                                int64_t batch_size, int workers,
                                                const std::shared_ptr<ProcessGroup>& group) {
   PipelineOptions pipeline;
   pipeline.views = {recipe};
-  pipeline.image_size = image_size;
+  pipeline.image_size = vision.image_size;
+  pipeline.view_settings.preprocessing = model_preprocessing(vision);
   LoaderOptions options;
   options.batch_size = batch_size;
   options.workers = workers;
@@ -34,8 +36,8 @@ ImageEmbeddings embed_images(ClipModelImpl& model, DatasetPtr dataset, const at:
                              int workers, const std::shared_ptr<ProcessGroup>& group) {
   EvaluationMode evaluation(model);
   at::NoGradGuard no_grad;
-  const auto loader = make_evaluation_loader(std::move(dataset), ViewRecipe::kEvalZeroShot,
-                                             model.config().vision.image_size, batch_size, workers, group);
+  const auto loader = make_evaluation_loader(std::move(dataset), ViewRecipe::kEvalZeroShot, model.config().vision,
+                                             batch_size, workers, group);
   std::vector<at::Tensor> features, labels;
   while (std::optional<Batch> batch = loader->next()) {
     at::Tensor f = model.encode_image(batch->views[0].to(device)).to(at::kFloat);  // [B, E]
@@ -46,12 +48,12 @@ ImageEmbeddings embed_images(ClipModelImpl& model, DatasetPtr dataset, const at:
   return {at::cat(features), at::cat(labels)};
 }
 
-ImageFeatures extract_image_features(VisionTowerImpl& tower, DatasetPtr dataset, ViewRecipe recipe, int64_t image_size,
+ImageFeatures extract_image_features(VisionTowerImpl& tower, DatasetPtr dataset, ViewRecipe recipe, const VisionConfig& vision,
                                      const at::Device& device, int64_t batch_size, int workers,
                                      const std::shared_ptr<ProcessGroup>& group) {
   EvaluationMode evaluation(tower);
   at::NoGradGuard no_grad;
-  const auto loader = make_evaluation_loader(std::move(dataset), recipe, image_size, batch_size, workers, group);
+  const auto loader = make_evaluation_loader(std::move(dataset), recipe, vision, batch_size, workers, group);
   std::vector<at::Tensor> features, labels;
   while (std::optional<Batch> batch = loader->next()) {
     features.push_back(tower.forward(batch->views[0].to(device)).to(at::kFloat).cpu());  // [B, D]
@@ -61,19 +63,20 @@ ImageFeatures extract_image_features(VisionTowerImpl& tower, DatasetPtr dataset,
   return {at::cat(features), at::cat(labels)};
 }
 
-ImageFeatures cached_image_features(VisionTowerImpl& tower, DatasetPtr dataset, ViewRecipe recipe, int64_t image_size,
+ImageFeatures cached_image_features(VisionTowerImpl& tower, DatasetPtr dataset, ViewRecipe recipe, const VisionConfig& vision,
                                     const at::Device& device, int64_t batch_size, int workers,
                                     const std::string& weights_path, const std::string& dataset_key,
                                     const std::string& cache_dir, bool* from_cache) {
   if (from_cache) *from_cache = false;
   if (cache_dir.empty()) {
-    return extract_image_features(tower, std::move(dataset), recipe, image_size, device, batch_size, workers);
+    return extract_image_features(tower, std::move(dataset), recipe, vision, device, batch_size, workers);
   }
   const int64_t size = dataset->size();
   std::string label = "features_" + dataset_key;
   for (char& c : label) c = (c == '/' || c == ' ') ? '_' : c;
   const std::string file = result_cache_file(cache_dir, weights_path, label,
-                                             {dataset_key, view_recipe_name(recipe), std::to_string(image_size),
+                                             {dataset_key, view_recipe_name(recipe), std::to_string(vision.image_size),
+                                              describe_preprocessing(vision),
                                               std::to_string(size), dataset->description()});
   if (const auto cached = read_result_cache(file, {"features", "labels"})) {
     const at::Tensor& features = cached->at("features");
@@ -83,7 +86,7 @@ ImageFeatures cached_image_features(VisionTowerImpl& tower, DatasetPtr dataset, 
     }
   }
   ImageFeatures extracted =
-      extract_image_features(tower, std::move(dataset), recipe, image_size, device, batch_size, workers);
+      extract_image_features(tower, std::move(dataset), recipe, vision, device, batch_size, workers);
   write_result_cache(file, {{"features", extracted.features}, {"labels", extracted.labels}},
                      {{"dataset", dataset_key}, {"weights", weights_path}});
   return extracted;

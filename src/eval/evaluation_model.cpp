@@ -28,13 +28,17 @@ ModelConfig recorded_model_config(const std::string& weights, const std::string&
   throw ConfigError(weights + ": the weights do not record their model; pass --model NAME or a model JSON");
 }
 
-EvaluationModel load_evaluation_model(const std::string& path, const std::string& model) {
+EvaluationModel load_evaluation_model(const std::string& path, const std::string& model,
+                                      const PreprocessingOverrides& preprocessing) {
   const std::string weights = weights_file(path, "--resume");
-  const ModelConfig config = recorded_model_config(weights, model);
+  ModelConfig config = recorded_model_config(weights, model);
+  apply_preprocessing_overrides(config.vision, preprocessing);
   EvaluationModel loaded;
   loaded.model = create_model(config);
   load_weights(*loaded.model, weights, /*strict=*/true);
   loaded.weights_path = weights;
+  const SafetensorsFile header = read_safetensors_header(weights);
+  if (header.metadata.count("bpe")) loaded.recorded_bpe = header.metadata.at("bpe");
   loaded.description = config.name + " from " + weights;
   return loaded;
 }

@@ -22,6 +22,8 @@ json vision_json(const VisionConfig& v) {
     j.update({{"width", v.width}, {"heads", v.heads}, {"resnet_layers", v.resnet_layers},
               {"output_dim", v.output_dim}});
   }
+  j.update({{"image_mean", v.image_mean}, {"image_std", v.image_std}, {"image_interpolation", v.image_interpolation},
+            {"image_resize_mode", v.image_resize_mode}, {"image_crop_fraction", v.image_crop_fraction}});
   return j;
 }
 
@@ -67,6 +69,34 @@ void require(bool ok, const std::string& name, const std::string& field, const s
 
 bool operator==(const ModelConfig& a, const ModelConfig& b) { return to_json(a) == to_json(b); }
 
+void validate_preprocessing(const VisionConfig& v, const std::string& where) {
+  auto check = [&](bool ok, const std::string& field, const std::string& expectation) {
+    if (!ok) throw ConfigError(where + ": " + field + " " + expectation);
+  };
+  check(v.image_mean.size() == 3, "vision.image_mean", "must hold 3 values (R, G, B)");
+  check(v.image_std.size() == 3, "vision.image_std", "must hold 3 values (R, G, B)");
+  for (double s : v.image_std) check(s > 0, "vision.image_std", "must be positive");
+  check(v.image_interpolation == "bilinear" || v.image_interpolation == "bicubic", "vision.image_interpolation",
+        "must be bilinear or bicubic (got '" + v.image_interpolation + "')");
+  check(v.image_resize_mode == "shortest" || v.image_resize_mode == "squash", "vision.image_resize_mode",
+        "must be shortest or squash (got '" + v.image_resize_mode + "')");
+  check(v.image_crop_fraction > 0 && v.image_crop_fraction <= 1, "vision.image_crop_fraction", "must be in (0, 1]");
+}
+
+bool PreprocessingOverrides::empty() const {
+  return image_mean.empty() && image_std.empty() && image_interpolation.empty() && image_resize_mode.empty() &&
+         image_crop_fraction == 0.0;
+}
+
+void apply_preprocessing_overrides(VisionConfig& vision, const PreprocessingOverrides& o) {
+  if (!o.image_mean.empty()) vision.image_mean = o.image_mean;
+  if (!o.image_std.empty()) vision.image_std = o.image_std;
+  if (!o.image_interpolation.empty()) vision.image_interpolation = o.image_interpolation;
+  if (!o.image_resize_mode.empty()) vision.image_resize_mode = o.image_resize_mode;
+  if (o.image_crop_fraction != 0.0) vision.image_crop_fraction = o.image_crop_fraction;
+  validate_preprocessing(vision, "--image-mean/--image-std/--image-interpolation/--image-resize-mode/--image-crop-fraction");
+}
+
 void validate(const ModelConfig& c) {
   const std::string& n = c.name.empty() ? std::string("<unnamed>") : c.name;
   require(c.family == "clip" || c.family == "simclr" || c.family == "slip" || c.family == "declip", n, "family",
@@ -96,10 +126,13 @@ void validate(const ModelConfig& c) {
     require((v.width * 32) % v.heads == 0, n, "vision.heads", "must divide the attention-pool width (32 x width)");
     require(v.output_dim > 0, n, "vision.output_dim", "must be positive");
   }
+  validate_preprocessing(v, "model config " + n);
   if (c.has_text()) {
     const TextConfig& t = c.text;
     require(t.context_length > 0 && t.vocab_size > 0 && t.layers > 0, n, "text", "sizes must be positive");
     require(t.width > 0 && t.heads > 0 && t.width % t.heads == 0, n, "text.width", "must be divisible by text.heads");
+    require(t.activation == "gelu" || t.activation == "quick_gelu", n, "text.activation",
+            "must be gelu or quick_gelu (got '" + t.activation + "')");
     require(t.token_layout == "clip" || t.token_layout == "declip", n, "text.token_layout",
             "must be clip or declip (got '" + t.token_layout + "')");
     require(t.token_layout == "clip" || t.vocab_size == 49409, n, "text.vocab_size",
@@ -120,7 +153,8 @@ std::string to_json(const ModelConfig& c) {
   json j = {{"name", c.name}, {"family", c.family}, {"embed_dim", c.embed_dim}, {"vision", vision_json(c.vision)}};
   if (c.has_text()) {
     j["text"] = {{"context_length", c.text.context_length}, {"vocab_size", c.text.vocab_size},
-                 {"width", c.text.width}, {"heads", c.text.heads}, {"layers", c.text.layers}};
+                 {"width", c.text.width}, {"heads", c.text.heads}, {"layers", c.text.layers},
+                 {"activation", c.text.activation}};
     if (c.text.token_layout != "clip") j["text"]["token_layout"] = c.text.token_layout;
   }
   if (c.has_ssl_head()) j["ssl"] = {{"mlp_dim", c.ssl.mlp_dim}, {"emb_dim", c.ssl.emb_dim}};
@@ -156,6 +190,11 @@ ModelConfig model_config_from_json(const std::string& text, const std::string& s
   vision.read("layer_norm_eps", c.vision.layer_norm_eps);
   vision.read("resnet_layers", c.vision.resnet_layers);
   vision.read("output_dim", c.vision.output_dim);
+  vision.read("image_mean", c.vision.image_mean);
+  vision.read("image_std", c.vision.image_std);
+  vision.read("image_interpolation", c.vision.image_interpolation);
+  vision.read("image_resize_mode", c.vision.image_resize_mode);
+  vision.read("image_crop_fraction", c.vision.image_crop_fraction);
   vision.reject_unknown();
   Reader text_reader(top.child("text"), source + ":text");
   text_reader.read("context_length", c.text.context_length);
@@ -163,6 +202,7 @@ ModelConfig model_config_from_json(const std::string& text, const std::string& s
   text_reader.read("width", c.text.width);
   text_reader.read("heads", c.text.heads);
   text_reader.read("layers", c.text.layers);
+  text_reader.read("activation", c.text.activation);
   text_reader.read("token_layout", c.text.token_layout);
   text_reader.reject_unknown();
   Reader ssl(top.child("ssl"), source + ":ssl");

@@ -28,17 +28,17 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& x, bool causal) {
   return out_proj->forward(packed_multi_head_attention(qkv, heads_, causal));
 }
 
-TextMlpImpl::TextMlpImpl(int64_t width) {
+TextMlpImpl::TextMlpImpl(int64_t width, std::string activation) : activation_(std::move(activation)) {
   c_fc = register_module("c_fc", torch::nn::Linear(width, 4 * width));
   c_proj = register_module("c_proj", torch::nn::Linear(4 * width, width));
 }
 
-at::Tensor TextMlpImpl::forward(const at::Tensor& x) { return c_proj->forward(quick_gelu(c_fc->forward(x))); }
+at::Tensor TextMlpImpl::forward(const at::Tensor& x) { return c_proj->forward(apply_activation(c_fc->forward(x), activation_)); }
 
-ResidualAttentionBlockImpl::ResidualAttentionBlockImpl(int64_t width, int64_t heads) {
+ResidualAttentionBlockImpl::ResidualAttentionBlockImpl(int64_t width, int64_t heads, const std::string& activation) {
   attn = register_module("attn", SelfAttention(width, heads));
   ln_1 = register_module("ln_1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
-  mlp = register_module("mlp", TextMlp(width));
+  mlp = register_module("mlp", TextMlp(width, activation));
   ln_2 = register_module("ln_2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
 }
 
@@ -47,9 +47,10 @@ at::Tensor ResidualAttentionBlockImpl::forward(const at::Tensor& x, bool causal)
   return y + mlp->forward(ln_2->forward(y));
 }
 
-TransformerImpl::TransformerImpl(int64_t width, int64_t layers, int64_t heads) : width_(width) {
+TransformerImpl::TransformerImpl(int64_t width, int64_t layers, int64_t heads, const std::string& activation)
+    : width_(width) {
   resblocks = register_module("resblocks", torch::nn::ModuleList());
-  for (int64_t i = 0; i < layers; ++i) resblocks->push_back(ResidualAttentionBlock(width, heads));
+  for (int64_t i = 0; i < layers; ++i) resblocks->push_back(ResidualAttentionBlock(width, heads, activation));
 }
 
 at::Tensor TransformerImpl::forward(const at::Tensor& x, bool causal) {
@@ -61,7 +62,7 @@ at::Tensor TransformerImpl::forward(const at::Tensor& x, bool causal) {
 TextTransformerImpl::TextTransformerImpl(const TextConfig& config, int64_t embed_dim) : config_(config) {
   token_embedding = register_module("token_embedding", torch::nn::Embedding(config.vocab_size, config.width));
   positional_embedding = register_parameter("positional_embedding", at::empty({config.context_length, config.width}));
-  transformer = register_module("transformer", Transformer(config.width, config.layers, config.heads));
+  transformer = register_module("transformer", Transformer(config.width, config.layers, config.heads, config.activation));
   ln_final = register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.width})));
   text_projection = register_parameter("text_projection", at::empty({config.width, embed_dim}));
   reset_parameters();

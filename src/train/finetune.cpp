@@ -16,6 +16,7 @@
 #include "slipstream/dist/gradient_sync.h"
 #include "slipstream/dist/process_group.h"
 #include "slipstream/eval/embeddings.h"
+#include "slipstream/eval/model_preprocessing.h"
 #include "slipstream/eval/evaluation_model.h"
 #include "slipstream/eval/zero_shot_metrics.h"
 #include "slipstream/models/image_classifier.h"
@@ -47,7 +48,7 @@ Evaluation evaluate(ImageClassifierImpl& model, const DatasetPtr& test, const at
                     const std::shared_ptr<ProcessGroup>& group) {
   EvaluationMode evaluation(model);
   at::NoGradGuard no_grad;
-  const auto loader = make_evaluation_loader(test, ViewRecipe::kEvalLinear, model.config().image_size, batch_size,
+  const auto loader = make_evaluation_loader(test, ViewRecipe::kEvalLinear, model.config(), batch_size,
                                              workers, group);
   std::vector<double> sums = {0.0, 0.0, 0.0, 0.0};  // loss, top-1 hits, top-5 hits, samples
   while (std::optional<Batch> batch = loader->next()) {
@@ -134,6 +135,7 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
       weights.empty() ? resolve_model_config(config.model) : recorded_model_config(weights, config.model);
   VisionConfig vision = model_config.vision;
   vision.drop_path = config.drop_path;
+  apply_preprocessing_overrides(vision, config.preprocessing);
   const DatasetPtr train = open_catalog_dataset(config.catalog, config.dataset, /*train=*/true);
   const DatasetPtr test = open_catalog_dataset(config.catalog, config.dataset, /*train=*/false);
   int64_t classes = config.nb_classes;
@@ -173,9 +175,10 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
   PipelineOptions pipeline;
   pipeline.views = {ViewRecipe::kFinetune};
   pipeline.image_size = vision.image_size;
-  pipeline.finetune.auto_augment = config.aa == "none" ? "" : config.aa;
-  pipeline.finetune.random_erasing = config.reprob;
-  pipeline.finetune.random_erasing_mode = config.remode;
+  pipeline.view_settings.preprocessing = model_preprocessing(vision);
+  pipeline.view_settings.finetune.auto_augment = config.aa == "none" ? "" : config.aa;
+  pipeline.view_settings.finetune.random_erasing = config.reprob;
+  pipeline.view_settings.finetune.random_erasing_mode = config.remode;
   Loader loader(train, std::make_shared<const SamplePipeline>(pipeline), run.loader_options(config.batch_size));
   const int64_t batches_per_epoch = loader.steps_per_epoch();
   const int64_t steps_per_epoch = batches_per_epoch / config.update_freq;

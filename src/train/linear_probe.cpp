@@ -20,6 +20,7 @@
 #include "slipstream/dist/environment.h"
 #include "slipstream/dist/process_group.h"
 #include "slipstream/eval/embeddings.h"
+#include "slipstream/eval/model_preprocessing.h"
 #include "slipstream/eval/evaluation_model.h"
 #include "slipstream/eval/zero_shot_metrics.h"
 #include "slipstream/train/autocast.h"
@@ -60,7 +61,8 @@ struct ProbeSetup {
   std::optional<at::ScalarType> dtype;  // the tower's autocast
   EvaluationModel loaded;
   VisionTowerImpl* tower = nullptr;     // frozen, in evaluation mode
-  int64_t image_size = 0, classes = 0;
+  VisionConfig vision;                  // the tower's size and preprocessing
+  int64_t classes = 0;
   DatasetPtr train, test;
   LinearProbeResult result;             // description, classes and split sizes filled in
 };
@@ -71,7 +73,8 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, TrainingRun& run, Pro
   VisionTowerImpl& tower = *setup.tower;
   const DatasetPtr& train = setup.train;
   const DatasetPtr& test = setup.test;
-  const int64_t image_size = setup.image_size, classes = setup.classes;
+  const VisionConfig& vision = setup.vision;
+  const int64_t classes = setup.classes;
   const std::shared_ptr<ProcessGroup>& group = run.group();
 
   // The head: N(0, 0.01) weights and zero bias (MoCo v3), the same on every rank.
@@ -90,7 +93,8 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, TrainingRun& run, Pro
 
   PipelineOptions pipeline;
   pipeline.views = {ViewRecipe::kLinearTrain};
-  pipeline.image_size = image_size;
+  pipeline.image_size = vision.image_size;
+  pipeline.view_settings.preprocessing = model_preprocessing(vision);
   LoaderOptions loader_options = run.loader_options(config.batch_size);
   loader_options.drop_last = false;  // every training image, every epoch
   Loader loader(train, std::make_shared<const SamplePipeline>(pipeline), loader_options);
@@ -115,7 +119,7 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, TrainingRun& run, Pro
   ImageFeatures validation;
   {
     AutocastScope autocast(device.type(), dtype);
-    validation = extract_image_features(tower, test, ViewRecipe::kEvalLinear, image_size, device, config.batch_size,
+    validation = extract_image_features(tower, test, ViewRecipe::kEvalLinear, vision, device, config.batch_size,
                                         static_cast<int>(config.workers), group);
   }
   const at::Tensor validation_features = validation.features.to(device);  // [N_rank, D]
@@ -198,7 +202,8 @@ LinearProbeResult run_fast(const LinearProbeConfig& config, ProbeSetup& setup,
                            const std::function<void(const std::string&)>& print) {
   const at::Device device = setup.device;
   VisionTowerImpl& tower = *setup.tower;
-  const int64_t image_size = setup.image_size, classes = setup.classes;
+  const VisionConfig& vision = setup.vision;
+  const int64_t classes = setup.classes;
   LinearProbeResult result = setup.result;
   result.mode = "logistic_regression";
   ImageFeatures train_features, test_features;
@@ -206,10 +211,10 @@ LinearProbeResult run_fast(const LinearProbeConfig& config, ProbeSetup& setup,
   {
     AutocastScope autocast(device.type(), setup.dtype);
     const int workers = static_cast<int>(config.workers);
-    train_features = cached_image_features(tower, setup.train, ViewRecipe::kEvalLinear, image_size, device, config.batch_size,
+    train_features = cached_image_features(tower, setup.train, ViewRecipe::kEvalLinear, vision, device, config.batch_size,
                                            workers, setup.loaded.weights_path, config.dataset + "/train", config.cache_dir,
                                            &train_cached);
-    test_features = cached_image_features(tower, setup.test, ViewRecipe::kEvalLinear, image_size, device, config.batch_size,
+    test_features = cached_image_features(tower, setup.test, ViewRecipe::kEvalLinear, vision, device, config.batch_size,
                                           workers, setup.loaded.weights_path, config.dataset + "/test", config.cache_dir,
                                           &test_cached);
   }
@@ -287,12 +292,12 @@ LinearProbeResult run_linear_probe(const LinearProbeConfig& config,
     setup.device = run->device();
   }
   setup.dtype = autocast_dtype(resolve_precision(config.precision, setup.device, "--precision"));
-  setup.loaded = load_evaluation_model(config.pretrained, config.model);
+  setup.loaded = load_evaluation_model(config.pretrained, config.model, config.preprocessing);
   setup.tower = setup.loaded.model->visual().get();
   setup.tower->to(setup.device);
   for (at::Tensor& parameter : setup.tower->parameters()) parameter.requires_grad_(false);
   setup.tower->eval();
-  setup.image_size = setup.loaded.model->config().vision.image_size;
+  setup.vision = setup.loaded.model->config().vision;
   setup.train = open_catalog_dataset(config.catalog, config.dataset, /*train=*/true);
   setup.test = open_catalog_dataset(config.catalog, config.dataset, /*train=*/false);
   setup.classes = class_count(config, *setup.train);

@@ -8,6 +8,7 @@
 
 #include "slipstream/core/error.h"
 #include "slipstream/core/require.h"
+#include "slipstream/data/image/view_augmentation.h"
 
 namespace slipstream {
 namespace {
@@ -53,6 +54,9 @@ void validate(const PretrainConfig& c) {
   require(std::isfinite(c.patch_dropout) && c.patch_dropout >= 0.0 && c.patch_dropout < 1.0,
           "--patch-dropout " + std::to_string(c.patch_dropout) + ": expected a rate in [0, 1)");
   require_positive(c.nn_queue_size, "--nn-queue-size");
+  parse_aug_cfg(c.aug_cfg);  // ConfigError naming the item
+  VisionConfig preprocessing_check;
+  apply_preprocessing_overrides(preprocessing_check, c.preprocessing);
   require(c.lock_image || (c.lock_image_unlocked_groups == 0 && !c.lock_image_freeze_bn_stats),
           "--lock-image-unlocked-groups and --lock-image-freeze-bn-stats need --lock-image");
   require(c.lock_image_unlocked_groups >= 0,
@@ -105,6 +109,12 @@ std::string to_json(const PretrainConfig& c) {
   j["gather-with-grad"] = c.gather_with_grad;
   j["loss"] = c.loss;
   j["patch-dropout"] = c.patch_dropout;
+  j["aug-cfg"] = c.aug_cfg;
+  j["image-mean"] = c.preprocessing.image_mean;
+  j["image-std"] = c.preprocessing.image_std;
+  j["image-interpolation"] = c.preprocessing.image_interpolation;
+  j["image-resize-mode"] = c.preprocessing.image_resize_mode;
+  j["image-crop-fraction"] = c.preprocessing.image_crop_fraction;
   j["wordnet"] = c.wordnet;
   j["nn-queue-size"] = c.nn_queue_size;
   j["pretrained-image"] = c.pretrained_image;

@@ -12,6 +12,7 @@
 #include "slipstream/core/text_format.h"
 #include "slipstream/core/safetensors.h"
 #include "slipstream/core/state_dict.h"
+#include "slipstream/data/text/bpe_location.h"
 #include "slipstream/data/text/clip_tokenizer.h"
 #include "slipstream/data/datasets/open_dataset.h"
 #include "slipstream/data/text/easy_data_augmentation.h"
@@ -20,6 +21,7 @@
 #include "slipstream/dist/environment.h"
 #include "slipstream/dist/gradient_sync.h"
 #include "slipstream/dist/process_group.h"
+#include "slipstream/eval/model_preprocessing.h"
 #include "slipstream/eval/zero_shot.h"
 #include "slipstream/losses/slip_loss.h"
 #include "slipstream/models/registry.h"
@@ -155,8 +157,17 @@ std::optional<ImageTowerLock> adapt_model(ContrastiveModelImpl& model, const Pre
 
 }  // namespace
 
-PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks) {
-  validate(config);
+PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks) {
+  validate(given);
+  // The model, and CLIP's BPE merges for one with a text tower: --bpe, else found (and then
+  // recorded in config.json and with the weights, so evaluation finds them too).
+  ModelConfig model_config = resolve_model_config(given.model);
+  PretrainConfig config = given;
+  std::optional<BpeLocation> bpe;
+  if (model_config.has_text()) {
+    bpe = find_clip_bpe(given.bpe);
+    config.bpe = bpe->path;
+  }
   TrainingRun run(config, to_json(config), hooks);
   const DistributedEnvironment& environment = run.environment();
   const std::shared_ptr<ProcessGroup>& group = run.group();
@@ -168,16 +179,13 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   const std::optional<at::ScalarType> autocast_dtype = slipstream::autocast_dtype(precision);
 
   // Model and loss.
-  ModelConfig model_config = resolve_model_config(config.model);
   if (model_config.has_ssl_head()) {  // SLIP's flags resize the SimCLR head only when given
     if (config.ssl_mlp_dim > 0) model_config.ssl.mlp_dim = config.ssl_mlp_dim;
     if (config.ssl_emb_dim > 0) model_config.ssl.emb_dim = config.ssl_emb_dim;
   }
   if (!config.loss.empty()) model_config.contrastive_loss = config.loss;
+  apply_preprocessing_overrides(model_config.vision, config.preprocessing);
   validate(model_config);
-  if (model_config.has_text() && config.bpe.empty()) {
-    throw ConfigError("--bpe: " + model_config.name + " has a text tower; expected CLIP's bpe_simple_vocab_16e6.txt.gz");
-  }
   at::manual_seed(static_cast<uint64_t>(config.seed));
   ContrastiveModel model = create_model(model_config);
   std::vector<std::string> setup_lines;  // printed once the run's header is out
@@ -220,6 +228,12 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   PipelineOptions pipeline_options;
   pipeline_options.views = views_of(model_config.family);
   pipeline_options.image_size = model_config.vision.image_size;
+  pipeline_options.view_settings.preprocessing = model_preprocessing(model_config.vision);
+  pipeline_options.view_settings.clip = parse_aug_cfg(config.aug_cfg);
+  std::string aug_cfg_text;
+  for (const std::string& item : config.aug_cfg) aug_cfg_text += " " + item;
+  setup_lines.push_back("=> images: " + describe_preprocessing(model_config.vision) +
+                        (aug_cfg_text.empty() ? "" : "; --aug-cfg" + aug_cfg_text));
   if (model_config.ssl.image_size != 0) {  // SLIP's SimCLR views at their own side
     for (ViewRecipe recipe : pipeline_options.views) {
       pipeline_options.view_sizes.push_back(recipe == ViewRecipe::kSimclr ? model_config.ssl.image_size
@@ -232,6 +246,7 @@ PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks
   std::shared_ptr<const ClipTokenizer> tokenizer;
   if (model_config.has_text()) {
     tokenizer = std::make_shared<const ClipTokenizer>(config.bpe);
+    setup_lines.push_back("=> CLIP BPE merges: " + bpe->describe());
     const int64_t context = model_config.text.context_length;
     pipeline_options.tokenizer = [tokenizer, context](const std::string& text) { return tokenizer->frame(text, context); };
   }

@@ -109,7 +109,7 @@ TEST(Augmentation, FinetuneViewIsReproducibleAndSeedDependent) {
   const int64_t size = 96;
   auto view = [&](uint64_t index, const FinetuneAugmentation& finetune) {
     std::mt19937_64 rng = sample_rng(3, 1, index, 1);
-    return make_view(image, ViewRecipe::kFinetune, rng, size, finetune);
+    return make_view(image, ViewRecipe::kFinetune, rng, size, ViewSettings{{}, {}, finetune});
   };
   const FinetuneAugmentation slip;  // rand-m9-mstd0.5-inc1, erasing 0.25 'pixel'
   const at::Tensor a = view(5, slip);
@@ -121,7 +121,7 @@ TEST(Augmentation, FinetuneViewIsReproducibleAndSeedDependent) {
   int flips = 0, erased = 0, applied = 0;
   const int draws = 2000;
   for (int i = 0; i < draws; ++i) {
-    const SampledView v = sample_view(ViewRecipe::kFinetune, 150, 210, rng, slip, size);
+    const SampledView v = sample_view(ViewRecipe::kFinetune, 150, 210, rng, ViewSettings{{}, {}, slip}, size);
     flips += v.flip;
     erased += !v.erased.empty();
     ASSERT_EQ(v.rand_augment.size(), 2u);
@@ -133,16 +133,16 @@ TEST(Augmentation, FinetuneViewIsReproducibleAndSeedDependent) {
   // Without RandAugment and erasing, the view is the bicubic crop and flip alone.
   const FinetuneAugmentation plain{"", 0.0, "pixel"};
   std::mt19937_64 first = sample_rng(3, 1, 5, 1), second = sample_rng(3, 1, 5, 1);
-  const SampledView drawn = sample_view(ViewRecipe::kFinetune, 150, 210, first, plain, size);
+  const SampledView drawn = sample_view(ViewRecipe::kFinetune, 150, 210, first, ViewSettings{{}, {}, plain}, size);
   EXPECT_TRUE(drawn.rand_augment.empty());
   EXPECT_TRUE(drawn.erased.empty());
   Image expected = resized_crop(image, drawn.crop, size, size, Resampling::kBicubic);
   if (drawn.flip) expected = horizontal_flip(expected);
-  EXPECT_TRUE(at::equal(make_view(image, ViewRecipe::kFinetune, second, size, plain), to_normalized_chw(expected)));
+  EXPECT_TRUE(at::equal(make_view(image, ViewRecipe::kFinetune, second, size, ViewSettings{{}, {}, plain}), to_normalized_chw(expected)));
   // Bad settings name themselves.
   std::mt19937_64 other(1);
-  EXPECT_THROW(make_view(image, ViewRecipe::kFinetune, other, size, {"rand-x9", 0.25, "pixel"}), ConfigError);
-  EXPECT_THROW(make_view(image, ViewRecipe::kFinetune, other, size, {"", 0.25, "noise"}), ConfigError);
+  EXPECT_THROW(make_view(image, ViewRecipe::kFinetune, other, size, ViewSettings{{}, {}, {"rand-x9", 0.25, "pixel"}}), ConfigError);
+  EXPECT_THROW(make_view(image, ViewRecipe::kFinetune, other, size, ViewSettings{{}, {}, {"", 0.25, "noise"}}), ConfigError);
 }
 
 }  // namespace

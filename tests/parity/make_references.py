@@ -438,9 +438,11 @@ def open_clip_case(out_dir, case, index):
     from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
     vision, image_size = OPEN_CLIP_CASES[case]
     seed(700 + index)
-    model = CLIP(embed_dim=32, vision_cfg=CLIPVisionCfg(**vision),
-                 text_cfg=CLIPTextCfg(context_length=77, vocab_size=49408, width=64, heads=1, layers=2),
-                 quick_gelu=True)
+    text = dict(context_length=77, vocab_size=49408, width=64, heads=1, layers=2)
+    model = CLIP(embed_dim=32, vision_cfg=CLIPVisionCfg(**vision), text_cfg=CLIPTextCfg(**text), quick_gelu=True)
+    # the open_clip model config that built it, as open_clip's model_configs/*.json write one
+    with open(os.path.join(out_dir, f"{case}.open_clip.json"), "w") as f:
+        json.dump({"embed_dim": 32, "quick_gelu": True, "vision_cfg": vision, "text_cfg": text}, f, indent=2)
     perturb_(model)
     model.eval()
     images = torch.randn(2, 3, image_size, image_size)
@@ -557,9 +559,40 @@ def image_case(out_dir):
             if view["flip"]:
                 out = TF.hflip(out)
             tensors[f"{name}.view{index}"] = normalize(out)
+        # A model's own preprocessing: open_clip's eval transform (OpenAI's mean/std, bicubic) in
+        # both resize modes, and open_clip's train view (--aug-cfg: bicubic crop, jitter, grayscale).
+        from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+        from open_clip.transform import image_transform
+        for mode in ["shortest", "squash"]:
+            transform = image_transform(224, is_train=False, mean=OPENAI_DATASET_MEAN, std=OPENAI_DATASET_STD,
+                                        resize_mode=mode, interpolation="bicubic")
+            tensors[f"{name}.open_clip_eval_{mode}"] = transform(image)
+            tensors[f"{name}.open_clip_eval_{mode}.pixels"] = as_tensor(T.Compose(transform.transforms[:-2])(image))
+        openai_normalize = T.Compose([T.ToTensor(), T.Normalize(OPENAI_DATASET_MEAN, OPENAI_DATASET_STD)])
+        for index, view in enumerate(RECIPE_VIEWS):
+            out = TF.resized_crop(image, *view["crop"], [224, 224], interpolation=T.InterpolationMode.BICUBIC)
+            if view["jitter"]:
+                for op in view["order"]:
+                    out = [lambda im: TF.adjust_brightness(im, view["brightness"]),
+                           lambda im: TF.adjust_contrast(im, view["contrast"]),
+                           lambda im: TF.adjust_saturation(im, view["saturation"]),
+                           lambda im: TF.adjust_hue(im, view["hue"])][op](out)
+            if view["grayscale"]:
+                out = TF.rgb_to_grayscale(out, num_output_channels=3)
+            tensors[f"{name}.open_clip_view{index}"] = openai_normalize(out)
+    # Encodings the web is full of, decoded by PIL: progressive and grey JPEGs, PNG (RGB and grey).
+    encoded = {}
+    source_image = Image.open(files["china"]).convert("RGB").resize((97, 131), Image.BICUBIC)
+    for name, (mode, extension, options) in {"progressive": ("RGB", "jpg", {"quality": 90, "progressive": True}),
+                                             "grey": ("L", "jpg", {"quality": 92}),
+                                             "png_rgb": ("RGB", "png", {}), "png_grey": ("L", "png", {})}.items():
+        path = os.path.join(out_dir, f"encoded_{name}.{extension}")
+        source_image.convert(mode).save(path, **options)
+        encoded[name] = path
+        tensors[f"encoded_{name}.decoded"] = as_tensor(Image.open(path).convert("RGB"))
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(out_dir, "images.safetensors"))
     with open(os.path.join(out_dir, "images.json"), "w") as f:
-        json.dump({"files": files, "crops": IMAGE_CROPS, "views": RECIPE_VIEWS}, f, indent=1)
+        json.dump({"files": files, "encoded": encoded, "crops": IMAGE_CROPS, "views": RECIPE_VIEWS}, f, indent=1)
 
 
 # ----------------------------------------------------------------------------------------------

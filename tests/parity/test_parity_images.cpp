@@ -10,6 +10,8 @@
 #include "slipstream/data/image/augmentation.h"
 #include "slipstream/data/image/geometric_transforms.h"
 #include "slipstream/data/image/image_decode.h"
+#include "slipstream/data/image/preprocessing.h"
+#include "slipstream/data/image/view_augmentation.h"
 
 namespace slipstream {
 namespace {
@@ -39,6 +41,15 @@ TEST(ParityImages, DecodingMatchesPil) {
   for (const auto& [name, path] : ref.meta.at("files").items()) {
     const Image decoded = load_image(path.get<std::string>());
     check_image_close("decode " + name + ".jpg vs PIL", decoded, parity_tensor(ref.tensors, name + ".decoded"));
+  }
+}
+
+TEST(ParityImages, ProgressiveGreyAndPngDecodingMatchesPil) {
+  ImageReferences ref;
+  for (const auto& [name, path] : ref.meta.at("encoded").items()) {
+    const Image decoded = load_image(path.get<std::string>());
+    EXPECT_EQ(check_image_close("decode " + name + " vs PIL", decoded, parity_tensor(ref.tensors, "encoded_" + name + ".decoded")),
+              0) << name;
   }
 }
 
@@ -73,6 +84,66 @@ TEST(ParityImages, EvalTransformsMatchTorchvision) {
                                 parity_tensor(ref.tensors, name + ".eval256")), 0);
     EXPECT_TRUE(testing::matches_reference(name + " ToTensor+Normalize", to_normalized_chw(eval224),
                                            parity_tensor(ref.tensors, name + ".eval224.normalized"), 1e-5));
+  }
+}
+
+// A model's own preprocessing (OpenAI's mean/std, bicubic; shortest and squash) against
+// open_clip's image_transform on the same photos.
+TEST(ParityImages, OpenClipEvalTransformsMatchOpenClip) {
+  ImageReferences ref;
+  ViewSettings openai;
+  openai.preprocessing.mean = {0.48145466f, 0.4578275f, 0.40821073f};
+  openai.preprocessing.std = {0.26862954f, 0.26130258f, 0.27577711f};
+  openai.preprocessing.interpolation = Resampling::kBicubic;
+  for (const auto& [name, path] : ref.meta.at("files").items()) {
+    const Image source = parity_tensor(ref.tensors, name + ".decoded");
+    for (const ResizeMode mode : {ResizeMode::kShortest, ResizeMode::kSquash}) {
+      openai.preprocessing.resize_mode = mode;
+      const std::string key = name + ".open_clip_eval_" + resize_mode_name(mode);
+      const Image pixels = evaluation_resize(source, 224, openai.preprocessing, 1.0);
+      // two-axis bicubic resizes: Pillow 13's pass order may move a rounding by one (see above)
+      EXPECT_LE(check_image_close(key + " (bicubic, " + resize_mode_name(mode) + ")", pixels,
+                                  parity_tensor(ref.tensors, key + ".pixels"), 0.01), 1);
+      EXPECT_TRUE(testing::matches_reference(key + " normalised (OpenAI mean/std)",
+                                             to_normalized_chw(pixels, openai.preprocessing.mean, openai.preprocessing.std),
+                                             to_normalized_chw(parity_tensor(ref.tensors, key + ".pixels"),
+                                                               openai.preprocessing.mean, openai.preprocessing.std),
+                                             1e-6));
+      EXPECT_TRUE(testing::matches_reference(key + " whole transform vs open_clip",
+                                             apply_view(source, ViewRecipe::kEvalZeroShot, SampledView{}, 224, openai),
+                                             parity_tensor(ref.tensors, key), 0.02));
+    }
+  }
+}
+
+// The image-text view reshaped as open_clip's trainer makes it (--aug-cfg interpolation=bicubic
+// color_jitter=... gray_scale_prob=...), with fixed parameters, against torchvision.
+TEST(ParityImages, AugCfgViewsWithFixedParametersMatchTorchvision) {
+  ImageReferences ref;
+  ViewSettings settings;
+  settings.preprocessing.mean = {0.48145466f, 0.4578275f, 0.40821073f};
+  settings.preprocessing.std = {0.26862954f, 0.26130258f, 0.27577711f};
+  settings.clip = parse_aug_cfg({"interpolation=bicubic", "color_jitter=(0.4,0.4,0.4,0.1)", "color_jitter_prob=0.8",
+                                 "gray_scale_prob=0.2"});
+  for (const auto& [name, path] : ref.meta.at("files").items()) {
+    const Image source = parity_tensor(ref.tensors, name + ".decoded");
+    int index = 0;
+    for (const auto& v : ref.meta.at("views")) {
+      SampledView view;
+      const auto crop = v.at("crop");
+      view.crop = {crop[0].get<int64_t>(), crop[1].get<int64_t>(), crop[2].get<int64_t>(), crop[3].get<int64_t>()};
+      view.jitter = v.at("jitter").get<bool>();
+      for (int k = 0; k < 4; ++k) view.jitter_order[k] = v.at("order")[k].get<int>();
+      view.brightness = v.at("brightness").get<double>();
+      view.contrast = v.at("contrast").get<double>();
+      view.saturation = v.at("saturation").get<double>();
+      view.hue = v.at("hue").get<double>();
+      view.grayscale = v.at("grayscale").get<bool>();
+      const std::string key = name + ".open_clip_view" + std::to_string(index++);
+      EXPECT_TRUE(testing::matches_reference(key + " (--aug-cfg view, fixed parameters)",
+                                             apply_view(source, ViewRecipe::kClip, view, 224, settings),
+                                             parity_tensor(ref.tensors, key), 1e-5));
+    }
   }
 }
 

@@ -28,7 +28,7 @@ struct PipelineOptions {
   CaptionAugmenter caption_view;  // set (with a tokenizer): Example::tokens_aug holds the augmented caption's ids
   int64_t context_length = 77;
   bool reduced_decode = true;     // JPEGs decoded at 1/2, 1/4 or 1/8 when the smallest crop allows
-  FinetuneAugmentation finetune;  // RandAugment / RandomErasing settings of the finetune views
+  ViewSettings view_settings;     // the model's preprocessing, --aug-cfg, the finetune views' RandAugment / RandomErasing
 };
 
 struct Example {

@@ -1,5 +1,7 @@
 // A trained CLIP-family model's embeddings for evaluation, L2-normalised, in input order: images
-// through SLIP's zero-shot eval transform (Resize + CenterCrop), captions through CLIP's tokenizer.
+// through the zero-shot eval transform with the model's own preprocessing (SLIP's: bilinear
+// Resize + CenterCrop, ImageNet mean/std; see vision.image_* in the model config), captions
+// through CLIP's tokenizer.
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -31,8 +33,9 @@ class EvaluationMode {
 };
 
 // A loader over a labelled dataset in dataset order with every sample once (the last batch may be
-// smaller) through one view recipe; with a process group, this rank's part.
-std::unique_ptr<Loader> make_evaluation_loader(DatasetPtr dataset, ViewRecipe recipe, int64_t image_size,
+// smaller) through one view recipe at the tower's size and with its preprocessing; with a process
+// group, this rank's part.
+std::unique_ptr<Loader> make_evaluation_loader(DatasetPtr dataset, ViewRecipe recipe, const VisionConfig& vision,
                                                int64_t batch_size, int workers,
                                                const std::shared_ptr<ProcessGroup>& group = nullptr);
 
@@ -50,13 +53,13 @@ struct ImageFeatures {
   at::Tensor features;  // [N, D] float, on the CPU
   at::Tensor labels;    // [N] int64
 };
-ImageFeatures extract_image_features(VisionTowerImpl& tower, DatasetPtr dataset, ViewRecipe recipe, int64_t image_size,
+ImageFeatures extract_image_features(VisionTowerImpl& tower, DatasetPtr dataset, ViewRecipe recipe, const VisionConfig& vision,
                                      const at::Device& device, int64_t batch_size, int workers,
                                      const std::shared_ptr<ProcessGroup>& group = nullptr);
 
 // extract_image_features kept on disk under `cache_dir` (see result_cache.h), keyed by the weights
 // file, `dataset_key` (e.g. "imagenet/train") and the recipe. One process. Empty cache_dir: no cache.
-ImageFeatures cached_image_features(VisionTowerImpl& tower, DatasetPtr dataset, ViewRecipe recipe, int64_t image_size,
+ImageFeatures cached_image_features(VisionTowerImpl& tower, DatasetPtr dataset, ViewRecipe recipe, const VisionConfig& vision,
                                     const at::Device& device, int64_t batch_size, int workers,
                                     const std::string& weights_path, const std::string& dataset_key,
                                     const std::string& cache_dir, bool* from_cache = nullptr);

@@ -13,6 +13,7 @@ struct EvaluationModel {
   ContrastiveModel model;
   std::string weights_path;  // the .safetensors file read
   std::string description;   // "SLIP_VITB16 from runs/x/checkpoints/epoch_0025_step_0000000/model.safetensors"
+  std::string recorded_bpe;  // the BPE merges the weights record (slip_pretrain's run), "" when none
 };
 
 // The weights file a path names: a checkpoint folder's (or link's) model.safetensors, or the file
@@ -23,7 +24,9 @@ std::string weights_file(const std::string& path, const std::string& flag);
 ModelConfig recorded_model_config(const std::string& weights_file, const std::string& model);
 
 // Throws ConfigError when the architecture cannot be told, StateDictError when the weights do not fit.
-EvaluationModel load_evaluation_model(const std::string& path, const std::string& model = "");
+// `preprocessing` replaces what the config records of the image tower's preprocessing (flags).
+EvaluationModel load_evaluation_model(const std::string& path, const std::string& model = "",
+                                      const PreprocessingOverrides& preprocessing = {});
 
 // The model as a CLIP-family one (image and text towers); ConfigError naming `task` for SimCLR.
 ClipModelImpl& require_text_tower(const EvaluationModel& loaded, const std::string& task);

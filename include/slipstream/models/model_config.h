@@ -25,6 +25,14 @@ struct VisionConfig {
   // modified ResNet
   std::vector<int64_t> resnet_layers = {3, 4, 6, 3};
   int64_t output_dim = 1024;  // attention-pool output width
+  // The tower's own preprocessing (open_clip's CLIPVisionCfg names; data/image/preprocessing.h):
+  // SLIP's by default, OpenAI's / open_clip's for their imported weights. Every view and every
+  // evaluation app reads these (a flag can override), so a checkpoint needs nothing else.
+  std::vector<double> image_mean = {0.485, 0.456, 0.406};
+  std::vector<double> image_std = {0.229, 0.224, 0.225};
+  std::string image_interpolation = "bilinear";  // evaluation resize: "bilinear" (SLIP) | "bicubic" (OpenAI, open_clip)
+  std::string image_resize_mode = "shortest";    // "shortest" (Resize + CenterCrop) | "squash"
+  double image_crop_fraction = 1.0;              // zero-shot evaluation: resize to size / fraction, crop size
 
   // Width of the tower's pooled output (the input of the image projection and SSL head).
   int64_t output_width() const { return type == "vit" ? width : output_dim; }
@@ -37,6 +45,7 @@ struct TextConfig {
   int64_t width = 512;
   int64_t heads = 8;
   int64_t layers = 12;
+  std::string activation = "quick_gelu";  // "quick_gelu" (OpenAI, SLIP) | "gelu" (open_clip's models without -quickgelu)
   // Token ids: "clip" (49408 = 256 bytes, their </w> forms, 48894 merges, SOT 49406, EOT 49407) or
   // "declip" (vocab 49409, DeCLIP's order: <|mask|> 49406, SOT 49407, EOT 49408). Inputs always use
   // CLIP's ids plus 49408 for <|mask|>; a declip tower maps them to its rows on entry, so EOT stays
@@ -67,6 +76,20 @@ struct ModelConfig {
   bool has_text() const { return family == "clip" || family == "slip" || family == "declip"; }
   bool has_ssl_head() const { return family == "simclr" || family == "slip"; }
 };
+
+// Flags that replace a tower's recorded preprocessing (open_clip_train's names: --image-mean,
+// --image-std, --image-interpolation, --image-resize-mode; and --image-crop-fraction). Empty: keep.
+struct PreprocessingOverrides {
+  std::vector<double> image_mean, image_std;
+  std::string image_interpolation, image_resize_mode;
+  double image_crop_fraction = 0.0;
+  bool empty() const;
+};
+// Applies the overrides and checks the result (ConfigError naming the flag).
+void apply_preprocessing_overrides(VisionConfig& vision, const PreprocessingOverrides& overrides);
+// ConfigError naming `where` (e.g. the model) unless mean/std hold 3 values, std > 0, the
+// interpolation and resize mode are known and the crop fraction is in (0, 1].
+void validate_preprocessing(const VisionConfig& vision, const std::string& where);
 
 bool operator==(const ModelConfig& a, const ModelConfig& b);
 inline bool operator!=(const ModelConfig& a, const ModelConfig& b) { return !(a == b); }

@@ -30,15 +30,18 @@ TORCH_MODULE(SelfAttention);
 
 class TextMlpImpl : public torch::nn::Module {
  public:
-  explicit TextMlpImpl(int64_t width);
-  at::Tensor forward(const at::Tensor& x);  // [B, L, D] -> [B, L, D], QuickGELU
+  explicit TextMlpImpl(int64_t width, std::string activation = "quick_gelu");
+  at::Tensor forward(const at::Tensor& x);  // [B, L, D] -> [B, L, D], QuickGELU (or GELU)
   torch::nn::Linear c_fc{nullptr}, c_proj{nullptr};
+
+ private:
+  std::string activation_;
 };
 TORCH_MODULE(TextMlp);
 
 class ResidualAttentionBlockImpl : public torch::nn::Module {
  public:
-  ResidualAttentionBlockImpl(int64_t width, int64_t heads);
+  ResidualAttentionBlockImpl(int64_t width, int64_t heads, const std::string& activation = "quick_gelu");
   at::Tensor forward(const at::Tensor& x, bool causal);  // [B, L, D] -> [B, L, D]
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   SelfAttention attn{nullptr};
@@ -48,7 +51,7 @@ TORCH_MODULE(ResidualAttentionBlock);
 
 class TransformerImpl : public torch::nn::Module {
  public:
-  TransformerImpl(int64_t width, int64_t layers, int64_t heads);
+  TransformerImpl(int64_t width, int64_t layers, int64_t heads, const std::string& activation = "quick_gelu");
   at::Tensor forward(const at::Tensor& x, bool causal);  // [B, L, D] -> [B, L, D]
   torch::nn::ModuleList resblocks{nullptr};
   int64_t width() const { return width_; }

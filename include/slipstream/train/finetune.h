@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "slipstream/train/run_hooks.h"
+#include "slipstream/models/model_config.h"
 #include "slipstream/train/run_options.h"
 
 namespace slipstream {
@@ -24,6 +25,7 @@ struct FinetuneConfig : RunOptions {
   std::string model_prefix;  // the image tower's key prefix in them ("": visual. or module.visual.)
   std::string model;         // model name or JSON ("": the one the weights record)
   double drop_path = 0.1;
+  PreprocessingOverrides preprocessing;  // --image-mean etc. over the recorded preprocessing
   // Data
   std::string catalog = "dataset_catalog.json";
   std::string dataset = "imagenet";  // catalog entry: train split trains, test split evaluates

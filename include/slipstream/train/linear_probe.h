@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "slipstream/eval/logistic_regression.h"
+#include "slipstream/models/model_config.h"
 #include "slipstream/train/run_options.h"
 
 namespace slipstream {
@@ -26,6 +27,7 @@ struct LinearProbeConfig : RunOptions {
   }
   std::string pretrained;  // checkpoint folder or link, or .safetensors weights (a converted SLIP release)
   std::string model;       // model name or JSON, when the weights do not record theirs
+  PreprocessingOverrides preprocessing;  // --image-mean etc. over the recorded preprocessing
   std::string catalog = "dataset_catalog.json";
   std::string dataset = "imagenet";  // the catalog entry; its train split trains, its test split validates
   int64_t num_classes = 0;           // 0: the dataset's class count

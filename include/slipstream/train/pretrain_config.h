@@ -6,7 +6,9 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "slipstream/models/model_config.h"
 #include "slipstream/train/run_options.h"
 
 namespace slipstream {
@@ -30,6 +32,11 @@ struct PretrainConfig : RunOptions {
   bool gather_with_grad = true;  // ClipLoss gathers with gradient; false: SLIP's gradient-free gather
   std::string loss;              // "": the model's contrastive_loss; clip | siglip (SigLIP's sigmoid loss)
   double patch_dropout = 0.0;    // FLIP: share of image patches dropped in training (ViT towers)
+  // Views and preprocessing (open_clip's names): --aug-cfg KEY=VALUE ... reshapes the image-text
+  // view (data/image/view_augmentation.h); --image-mean etc. replace the model's recorded
+  // preprocessing, and the checkpoint records the result.
+  std::vector<std::string> aug_cfg;
+  PreprocessingOverrides preprocessing;
   // DeCLIP
   std::string wordnet = "/usr/share/wordnet";  // WordNet's database, for EDA's synonym replacement
   int64_t nn_queue_size = 65536;               // nearest-neighbour queue of text embeddings, per rank

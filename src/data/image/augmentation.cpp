@@ -23,6 +23,35 @@ RandomErasingOptions erasing_options(const FinetuneAugmentation& finetune) {
   return options;
 }
 
+// SimCLR's ColorJitter(0.4, 0.4, 0.4, 0.1).
+constexpr std::array<double, 4> kSslJitter = {0.4, 0.4, 0.4, 0.1};
+
+// ColorJitter.get_params: the order of the four operations, then each factor, brightness,
+// contrast and saturation in [max(0, 1 - s), 1 + s], hue in [-s, s].
+void sample_jitter(const std::array<double, 4>& strength, SampledView& view, std::mt19937_64& rng) {
+  std::shuffle(view.jitter_order.begin(), view.jitter_order.end(), rng);
+  auto factor = [&](double s) { return std::uniform_real_distribution<double>(std::max(0.0, 1.0 - s), 1.0 + s)(rng); };
+  view.brightness = factor(strength[0]);
+  view.contrast = factor(strength[1]);
+  view.saturation = factor(strength[2]);
+  view.hue = std::uniform_real_distribution<double>(-strength[3], strength[3])(rng);
+}
+
+// SLIP's CLIP view, reshaped by --aug-cfg as open_clip's train transform is: RandomResizedCrop,
+// RandomApply(ColorJitter, color_jitter_prob), RandomGrayscale(gray_scale_prob).
+SampledView sample_clip_view(int64_t height, int64_t width, const ViewAugmentation& augmentation, std::mt19937_64& rng) {
+  SampledView view;
+  view.crop = sample_resized_crop(height, width, augmentation.scale.value_or(std::pair<double, double>{0.5, 1.0}),
+                                  augmentation.ratio.value_or(kAspectRatio), rng);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  if (augmentation.color_jitter_prob > 0) {
+    view.jitter = unit(rng) < augmentation.color_jitter_prob;
+    if (view.jitter) sample_jitter(augmentation.color_jitter, view, rng);
+  }
+  if (augmentation.gray_scale_prob > 0) view.grayscale = unit(rng) < augmentation.gray_scale_prob;
+  return view;
+}
+
 uint64_t splitmix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -57,9 +86,9 @@ std::string view_recipe_name(ViewRecipe recipe) {
   return "?";
 }
 
-double min_crop_scale(ViewRecipe recipe) {
+double min_crop_scale(ViewRecipe recipe, const ViewSettings& settings) {
   switch (recipe) {
-    case ViewRecipe::kClip: return 0.5;
+    case ViewRecipe::kClip: return settings.clip.scale ? settings.clip.scale->first : 0.5;
     case ViewRecipe::kSimclr:
     case ViewRecipe::kLinearTrain:
     case ViewRecipe::kFinetune: return 0.08;
@@ -69,11 +98,13 @@ double min_crop_scale(ViewRecipe recipe) {
 }
 
 SampledView sample_view(ViewRecipe recipe, int64_t height, int64_t width, std::mt19937_64& rng,
-                        const FinetuneAugmentation& finetune, int64_t size) {
+                        const ViewSettings& settings, int64_t size) {
   SampledView view;
   if (!is_random(recipe)) return view;
-  view.crop = sample_resized_crop(height, width, {min_crop_scale(recipe), 1.0}, kAspectRatio, rng);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
+  if (recipe == ViewRecipe::kClip) return sample_clip_view(height, width, settings.clip, rng);
+  view.crop = sample_resized_crop(height, width, {min_crop_scale(recipe), 1.0}, kAspectRatio, rng);
+  const FinetuneAugmentation& finetune = settings.finetune;
   if (recipe == ViewRecipe::kLinearTrain || recipe == ViewRecipe::kFinetune) view.flip = unit(rng) < 0.5;
   if (recipe == ViewRecipe::kFinetune) {
     if (!finetune.auto_augment.empty()) {
@@ -89,13 +120,7 @@ SampledView sample_view(ViewRecipe recipe, int64_t height, int64_t width, std::m
   if (!has_ssl_augmentations(recipe)) return view;
   // RandomApply(ColorJitter, p=0.8): ColorJitter.get_params draws the order and all four factors.
   view.jitter = unit(rng) < 0.8;
-  if (view.jitter) {
-    std::shuffle(view.jitter_order.begin(), view.jitter_order.end(), rng);
-    view.brightness = std::uniform_real_distribution<double>(0.6, 1.4)(rng);
-    view.contrast = std::uniform_real_distribution<double>(0.6, 1.4)(rng);
-    view.saturation = std::uniform_real_distribution<double>(0.6, 1.4)(rng);
-    view.hue = std::uniform_real_distribution<double>(-0.1, 0.1)(rng);
-  }
+  if (view.jitter) sample_jitter(kSslJitter, view, rng);
   view.grayscale = unit(rng) < 0.2;
   view.blur = unit(rng) < 0.5;
   if (view.blur) view.blur_sigma = std::uniform_real_distribution<double>(0.1, 2.0)(rng);
@@ -104,26 +129,37 @@ SampledView sample_view(ViewRecipe recipe, int64_t height, int64_t width, std::m
 }
 
 at::Tensor apply_view(const Image& image, ViewRecipe recipe, const SampledView& view, int64_t size,
-                      const FinetuneAugmentation& finetune) {
+                      const ViewSettings& settings) {
   check_image(image, "apply_view");
-  if (recipe == ViewRecipe::kEvalZeroShot) return to_normalized_chw(center_crop(resize_short_side(image, size), size));
-  if (recipe == ViewRecipe::kEvalLinear) {
-    return to_normalized_chw(center_crop(resize_short_side(image, size * 256 / 224), size));
+  const Preprocessing& preprocessing = settings.preprocessing;
+  const auto normalized = [&](const Image& out) { return to_normalized_chw(out, preprocessing.mean, preprocessing.std); };
+  if (recipe == ViewRecipe::kEvalZeroShot) {
+    return normalized(evaluation_resize(image, size, preprocessing, preprocessing.crop_fraction));  // [3, size, size]
   }
+  if (recipe == ViewRecipe::kEvalLinear) {
+    return normalized(evaluation_resize(image, size, preprocessing, kLinearEvalCropFraction));  // [3, size, size]
+  }
+  const FinetuneAugmentation& finetune = settings.finetune;
   if (recipe == ViewRecipe::kFinetune) {
     Image out = resized_crop(image, view.crop, size, size, Resampling::kBicubic);  // [size, size, 3]
     if (view.flip) out = horizontal_flip(out);
     if (!view.rand_augment.empty()) {
       out = apply_rand_augment(out, view.rand_augment, parse_rand_augment(finetune.auto_augment));
     }
-    at::Tensor chw = to_normalized_chw(out);  // [3, size, size]
+    at::Tensor chw = normalized(out);  // [3, size, size]
     if (view.erased.empty()) return chw;
     std::mt19937_64 values(view.erasing_seed);
     return erase_boxes(chw, view.erased, erasing_options(finetune).mode, values);
   }
-  Image out = resized_crop(image, view.crop, size, size);  // [size, size, 3]
+  const Resampling crop_filter = recipe == ViewRecipe::kClip && settings.clip.interpolation
+                                    ? *settings.clip.interpolation
+                                    : Resampling::kBilinear;
+  Image out = resized_crop(image, view.crop, size, size, crop_filter);  // [size, size, 3]
   if (view.jitter) {
+    // torchvision's ColorJitter skips a factor whose range is empty (the parameter 0)
+    const std::array<double, 4>& strength = recipe == ViewRecipe::kClip ? settings.clip.color_jitter : kSslJitter;
     for (int op : view.jitter_order) {
+      if (strength[op] == 0.0) continue;
       switch (op) {
         case 0: out = adjust_brightness(out, view.brightness); break;
         case 1: out = adjust_contrast(out, view.contrast); break;
@@ -135,14 +171,14 @@ at::Tensor apply_view(const Image& image, ViewRecipe recipe, const SampledView& 
   if (view.grayscale) out = to_grayscale_rgb(out);
   if (view.blur) out = gaussian_blur(out, view.blur_sigma);
   if (view.flip) out = horizontal_flip(out);
-  return to_normalized_chw(out);  // [3, size, size]
+  return normalized(out);  // [3, size, size]
 }
 
 at::Tensor make_view(const Image& image, ViewRecipe recipe, std::mt19937_64& rng, int64_t size,
-                     const FinetuneAugmentation& finetune) {
+                     const ViewSettings& settings) {
   check_image(image, "make_view");
-  return apply_view(image, recipe, sample_view(recipe, image.size(0), image.size(1), rng, finetune, size), size,
-                    finetune);
+  return apply_view(image, recipe, sample_view(recipe, image.size(0), image.size(1), rng, settings, size), size,
+                    settings);
 }
 
 std::mt19937_64 sample_rng(uint64_t seed, uint64_t epoch, uint64_t index, uint64_t stream) {

@@ -240,15 +240,15 @@ Image resize(const Image& image, int64_t out_height, int64_t out_width, Resampli
   return resized_crop(image, {0, 0, image.size(0), image.size(1)}, out_height, out_width, resampling);
 }
 
-Image resize_short_side(const Image& image, int64_t size) {
+Image resize_short_side(const Image& image, int64_t size, Resampling resampling) {
   check_image(image, "resize_short_side");
   const int64_t height = image.size(0), width = image.size(1);
   if (height <= width) {
     if (height == size) return image;
-    return resize(image, size, static_cast<int64_t>(static_cast<double>(size) * width / height));
+    return resize(image, size, static_cast<int64_t>(static_cast<double>(size) * width / height), resampling);
   }
   if (width == size) return image;
-  return resize(image, static_cast<int64_t>(static_cast<double>(size) * height / width), size);
+  return resize(image, static_cast<int64_t>(static_cast<double>(size) * height / width), size, resampling);
 }
 
 Image center_crop(const Image& image, int64_t size) {

@@ -98,6 +98,7 @@ ClipTokenizer::ClipTokenizer(const std::string& bpe_path) {
   for (const auto& [first, second] : merges) decoder_.push_back(first + second);
   for (const char* special : kSpecialTokens) decoder_.push_back(special);
   for (size_t id = 0; id < decoder_.size(); ++id) encoder_[decoder_[id]] = static_cast<int64_t>(id);
+  merges_ = merges;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     merge_rank_[merges[rank].first + " " + merges[rank].second] = static_cast<int32_t>(rank);
   }

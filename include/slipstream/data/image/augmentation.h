@@ -12,6 +12,9 @@
 //                  RandomResizedCrop(224, scale (0.08, 1), bicubic), RandomHorizontalFlip, RandAugment
 //                  ("rand-m9-mstd0.5-inc1", ImageNet-mean fill, bicubic), ToTensor, Normalize,
 //                  RandomErasing(p 0.25, 'pixel', count 1); the last three settable (FinetuneAugmentation)
+// The model's Preprocessing (data/image/preprocessing.h) sets every recipe's mean/std and the
+// evaluation recipes' interpolation and resize rule (eval-zeroshot: the model's crop fraction;
+// eval-linear: 224/256, MoCo v3's protocol); --aug-cfg (ViewAugmentation) reshapes the clip view.
 // A view is sampled (every random draw, from an RNG the caller seeds per sample) and then applied,
 // so a test can replay the same parameters through torchvision.
 #pragma once
@@ -23,16 +26,18 @@
 
 #include "slipstream/data/image/geometric_transforms.h"
 #include "slipstream/data/image/image.h"
+#include "slipstream/data/image/preprocessing.h"
 #include "slipstream/data/image/rand_augment.h"
 #include "slipstream/data/image/random_erasing.h"
+#include "slipstream/data/image/view_augmentation.h"
 
 namespace slipstream {
 
 enum class ViewRecipe { kClip, kSimclr, kMocoV2, kEvalZeroShot, kEvalLinear, kLinearTrain, kFinetune };
 ViewRecipe parse_view_recipe(const std::string& name);  // the names above; ConfigError otherwise
 std::string view_recipe_name(ViewRecipe recipe);
-// The smallest share of the image a crop of this recipe covers (for reduced JPEG decoding).
-double min_crop_scale(ViewRecipe recipe);
+// The crop fraction of eval-linear (Resize(256), CenterCrop(224)).
+constexpr double kLinearEvalCropFraction = 224.0 / 256.0;
 
 // The settable parts of the finetune recipe (timm's auto_augment, re_prob and re_mode).
 struct FinetuneAugmentation {
@@ -40,6 +45,16 @@ struct FinetuneAugmentation {
   double random_erasing = 0.25;                        // probability; 0 = no RandomErasing
   std::string random_erasing_mode = "pixel";           // "pixel", "rand" or "const"
 };
+
+// Everything a view depends on besides its recipe and size.
+struct ViewSettings {
+  Preprocessing preprocessing;          // the model's (mean/std everywhere; resize rule for evaluation)
+  ViewAugmentation clip;                // --aug-cfg over the clip recipe
+  FinetuneAugmentation finetune;        // the finetune recipe's RandAugment / RandomErasing
+};
+
+// The smallest share of the image a crop of this recipe covers (for reduced JPEG decoding).
+double min_crop_scale(ViewRecipe recipe, const ViewSettings& settings = {});
 
 // Every parameter one view was drawn with.
 struct SampledView {
@@ -56,15 +71,15 @@ struct SampledView {
   uint64_t erasing_seed = 0;                  // finetune: seeds the erased values' generator
 };
 
-// `finetune` is read by the finetune recipe only (ConfigError for a bad auto_augment or erasing
-// setting); the erasing boxes are drawn for a size x size view.
+// `settings.finetune` is read by the finetune recipe only (ConfigError for a bad auto_augment or
+// erasing setting); the erasing boxes are drawn for a size x size view.
 SampledView sample_view(ViewRecipe recipe, int64_t height, int64_t width, std::mt19937_64& rng,
-                        const FinetuneAugmentation& finetune = {}, int64_t size = 224);
-// uint8 [H, W, 3] -> float [3, size, size], normalised with ImageNet statistics.
+                        const ViewSettings& settings = {}, int64_t size = 224);
+// uint8 [H, W, 3] -> float [3, size, size], normalised with the preprocessing's mean and std.
 at::Tensor apply_view(const Image& image, ViewRecipe recipe, const SampledView& view, int64_t size = 224,
-                      const FinetuneAugmentation& finetune = {});
+                      const ViewSettings& settings = {});
 at::Tensor make_view(const Image& image, ViewRecipe recipe, std::mt19937_64& rng, int64_t size = 224,
-                     const FinetuneAugmentation& finetune = {});
+                     const ViewSettings& settings = {});
 
 // The RNG of one sample's view: a hash of (seed, epoch, sample index, stream) so every draw is the
 // same whatever thread or process handles the sample.

@@ -32,8 +32,8 @@ Image resize(const Image& image, int64_t out_height, int64_t out_width,
              Resampling resampling = Resampling::kBilinear);
 
 // torchvision Resize(size) with an int: the short side becomes `size`, the long side
-// int(size * long / short).
-Image resize_short_side(const Image& image, int64_t size);
+// int(size * long / short). An image whose short side is already `size` is returned as it is.
+Image resize_short_side(const Image& image, int64_t size, Resampling resampling = Resampling::kBilinear);
 // torchvision CenterCrop(size) (image at least size x size): offsets int(round((H - size) / 2)).
 Image center_crop(const Image& image, int64_t size);
 Image horizontal_flip(const Image& image);

@@ -7,6 +7,7 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "slipstream/data/text/token_framing.h"
@@ -33,6 +34,12 @@ class ClipTokenizer {
   std::vector<int64_t> frame(const std::string& text, int64_t context_length = 77,
                              TruncateMode mode = TruncateMode::kSlip) const;
 
+  // The vocabulary in id order (the two special tokens last, as "<start_of_text>" and
+  // "<end_of_text>", open_clip's names) and the merges in rank order: what a tokenizer file for
+  // another library (transformers' vocab.json and merges.txt) is written from.
+  const std::vector<std::string>& vocabulary() const { return decoder_; }
+  const std::vector<std::pair<std::string, std::string>>& merges() const { return merges_; }
+
   // The pieces CLIP's pattern cuts a cleaned caption into (exposed for tests).
   static std::vector<std::string> split(const std::string& cleaned);
 
@@ -44,6 +51,7 @@ class ClipTokenizer {
   std::unordered_map<std::string, uint8_t> symbol_byte_;
   std::unordered_map<std::string, int64_t> encoder_;
   std::vector<std::string> decoder_;
+  std::vector<std::pair<std::string, std::string>> merges_;
   std::unordered_map<std::string, int32_t> merge_rank_;  // "first second" -> rank
   mutable std::shared_mutex cache_mutex_;
   mutable std::unordered_map<std::string, std::vector<int64_t>> cache_;  // piece -> ids
