@@ -1,7 +1,7 @@
 // eval_zeroshot: SLIP's eval_zeroshot.py. Zero-shot classification of a checkpoint on the datasets
 // of SLIP's catalog, each scored with SLIP's metric, as a table and as JSON.
 //   eval_zeroshot --resume CKPT --bpe bpe_simple_vocab_16e6.txt.gz --catalog dataset_catalog.json
-//                 [--datasets imagenet,cifar10] [--output results.json] [--strict]
+//                 [--datasets imagenet,cifar10] [--output results.json] [--predictions per_image.json] [--strict]
 #include "app_main.h"
 #include "preprocessing_flags.h"
 #include <nlohmann/json.hpp>
@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
   slipstream::PreprocessingOverrides preprocessing;
   slipstream::add_preprocessing_flags(app, preprocessing);
   app.add_option("--output", output, "Write the results as JSON here");
+  std::string predictions_file;
+  app.add_option("--predictions", predictions_file,
+                 "Write each image's label and predicted class (top-1), per dataset, as JSON here");
   app.add_option("--batch-size", batch_size, "Images per batch")->capture_default_str();
   app.add_option("-j,--workers", workers, "Loader threads (0: one per core)")->capture_default_str();
   app.add_option("--device", device_name, "auto, cpu, cuda or cuda:N")->capture_default_str();
@@ -99,6 +102,7 @@ int main(int argc, char** argv) {
                 describe_preprocessing(model->config().vision).c_str(), merges.describe().c_str(), "dataset", "metric",
                 "score", "top1", "top5", "images");
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
+    nlohmann::ordered_json predictions = nlohmann::ordered_json::object();
     double score_sum = 0.0;
     int64_t scored = 0;
     for (const std::string& name : names) {
@@ -119,6 +123,12 @@ int main(int argc, char** argv) {
       const at::Tensor classifier = cached_zero_shot_classifier(*model, tokenizer, class_names, prompt_templates, device,
                                                                 loaded.weights_path, name, cache_dir, &from_cache);
       const ZeroShotLogits out = zero_shot_logits(*model, classifier, dataset, device, batch_size, workers);
+      if (!predictions_file.empty()) {
+        const at::Tensor top1 = out.logits.argmax(1).to(at::kLong).contiguous();  // [N]
+        const at::Tensor labels = out.labels.to(at::kLong).contiguous();           // [N]
+        predictions[name] = {{"labels", std::vector<int64_t>(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + labels.numel())},
+                             {"predictions", std::vector<int64_t>(top1.data_ptr<int64_t>(), top1.data_ptr<int64_t>() + top1.numel())}};
+      }
       const ZeroShotMetric metric = slip_zero_shot_metric(name);
       const double score = zero_shot_score(metric, out.logits, out.labels);
       const double top1 = top_k_accuracy(out.logits, out.labels, 1);
@@ -146,6 +156,7 @@ int main(int argc, char** argv) {
                                              {"results", results}, {"average", average}, {"datasets_scored", scored}};
       write_file_atomically(output, report.dump(2) + "\n");
     }
+    if (!predictions_file.empty()) write_file_atomically(predictions_file, predictions.dump() + "\n");
     return 0;
   });
 }

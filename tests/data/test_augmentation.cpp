@@ -7,6 +7,7 @@
 #include "slipstream/core/error.h"
 #include "slipstream/data/image/augmentation.h"
 #include "slipstream/data/image/image.h"
+#include "slipstream/data/image/view_augmentation.h"
 
 namespace slipstream {
 namespace {
@@ -143,6 +144,66 @@ TEST(Augmentation, FinetuneViewIsReproducibleAndSeedDependent) {
   std::mt19937_64 other(1);
   EXPECT_THROW(make_view(image, ViewRecipe::kFinetune, other, size, ViewSettings{{}, {}, {"rand-x9", 0.25, "pixel"}}), ConfigError);
   EXPECT_THROW(make_view(image, ViewRecipe::kFinetune, other, size, ViewSettings{{}, {}, {"", 0.25, "noise"}}), ConfigError);
+}
+
+// --aug-cfg: open_clip's names and value syntax, a clear error naming the item, and the clip view
+// it reshapes drawing exactly what it asks for (and the default view drawing as before).
+TEST(Augmentation, AugCfgParsesOpenClipsItemsAndRefusesOthers) {
+  const ViewAugmentation a = parse_aug_cfg({"scale=(0.9,1.0)", "interpolation=bicubic", "color_jitter=0.4",
+                                            "color_jitter_prob=0.8", "gray_scale_prob=0.2", "ratio=[0.75, 1.3333]"});
+  ASSERT_TRUE(a.scale.has_value());
+  EXPECT_EQ(*a.scale, (std::pair<double, double>{0.9, 1.0}));
+  EXPECT_EQ(*a.interpolation, Resampling::kBicubic);
+  EXPECT_EQ(a.color_jitter, (std::array<double, 4>{0.4, 0.4, 0.4, 0.0}));  // one number: b, c, s; hue 0 (open_clip)
+  EXPECT_EQ(a.gray_scale_prob, 0.2);
+  EXPECT_EQ(parse_aug_cfg(aug_cfg_items(a)), a);  // what the run config records reads back the same
+  EXPECT_TRUE(parse_aug_cfg({}).empty());
+  auto message_of = [](const std::vector<std::string>& items) {
+    try {
+      parse_aug_cfg(items);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message_of({"scale=(0.9)"}).find("--aug-cfg scale=(0.9): expected (min,max)"), std::string::npos);
+  EXPECT_NE(message_of({"scale=(0.9,1.5)"}).find("--aug-cfg scale=(0.9,1.5)"), std::string::npos);
+  EXPECT_NE(message_of({"sclae=(0.9,1)"}).find("unknown key 'sclae'"), std::string::npos);
+  EXPECT_NE(message_of({"gray_scale_prob=2"}).find("probability in [0, 1]"), std::string::npos);
+  EXPECT_NE(message_of({"use_timm=True"}).find("--view finetune"), std::string::npos);
+  EXPECT_NE(message_of({"interpolation=lanczos"}).find("expected bilinear or bicubic"), std::string::npos);
+  EXPECT_NE(message_of({"color_jitter_prob=0.5"}).find("color_jitter is not"), std::string::npos);
+  EXPECT_NE(message_of({"scale"}).find("expected KEY=VALUE"), std::string::npos);
+}
+
+TEST(Augmentation, AugCfgReshapesTheClipViewOnly) {
+  ViewSettings settings;
+  settings.clip = parse_aug_cfg({"scale=(0.9,1.0)", "color_jitter=(0.4,0.4,0.4,0.1)", "color_jitter_prob=0.5",
+                                 "gray_scale_prob=0.25"});
+  std::mt19937_64 rng(11);
+  const int draws = 4000;
+  int jitter = 0, grayscale = 0;
+  for (int i = 0; i < draws; ++i) {
+    const SampledView v = sample_view(ViewRecipe::kClip, 300, 400, rng, settings);
+    EXPECT_GE(v.crop.height * v.crop.width, static_cast<int64_t>(0.895 * 300 * 400));
+    EXPECT_FALSE(v.blur || v.flip);  // open_clip's train view has neither
+    jitter += v.jitter;
+    grayscale += v.grayscale;
+    if (v.jitter) {
+      EXPECT_TRUE(v.brightness >= 0.6 && v.brightness <= 1.4 && std::abs(v.hue) <= 0.1);
+    }
+  }
+  EXPECT_NEAR(jitter / static_cast<double>(draws), 0.5, 0.03);
+  EXPECT_NEAR(grayscale / static_cast<double>(draws), 0.25, 0.03);
+  EXPECT_EQ(min_crop_scale(ViewRecipe::kClip, settings), 0.9);  // reduced JPEG decoding follows the scale
+  // The SimCLR views keep SimCLR's recipe; without --aug-cfg the clip view draws as it always did.
+  std::mt19937_64 a(3), b(3);
+  for (int i = 0; i < 50; ++i) {
+    const SampledView simclr = sample_view(ViewRecipe::kSimclr, 300, 400, a, settings);
+    const SampledView plain = sample_view(ViewRecipe::kSimclr, 300, 400, b);
+    EXPECT_EQ(simclr.crop.top, plain.crop.top);
+    EXPECT_EQ(simclr.blur_sigma, plain.blur_sigma);
+  }
 }
 
 }  // namespace

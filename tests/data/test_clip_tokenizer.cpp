@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 
 #include "slipstream/core/error.h"
+#include "slipstream/data/text/bpe_location.h"
 #include "slipstream/data/text/clip_tokenizer.h"
 #include "slipstream/data/text/text_cleaning.h"
 #include "test_paths.h"
@@ -111,3 +115,28 @@ TEST(ClipTokenizer, MissingOrCorruptMergesFileIsAClearError) {
 
 }  // namespace
 }  // namespace slipstream
+
+// Where the BPE merges come from when --bpe is not given: the flag, the checkpoint's record,
+// assets/ ($SLIPSTREAM_ASSETS first), then a Python environment's packaged copy.
+TEST(BpeLocation, FlagThenRecordThenAssetsAndEachSaysWhere) {
+  namespace fs = std::filesystem;
+  const fs::path folder = fs::temp_directory_path() / ("slipstream_bpe_" + std::to_string(::getpid()));
+  fs::create_directories(folder / "assets");
+  fs::copy_file(SLIPSTREAM_TEST_BPE, folder / "assets" / "bpe_simple_vocab_16e6.txt.gz");
+  fs::copy_file(SLIPSTREAM_TEST_BPE, folder / "recorded.txt.gz");
+
+  EXPECT_EQ(slipstream::find_clip_bpe(SLIPSTREAM_TEST_BPE).found_by, "--bpe");
+  EXPECT_THROW(slipstream::find_clip_bpe((folder / "missing.gz").string()), slipstream::ConfigError);  // no fallback
+  const slipstream::BpeLocation recorded = slipstream::find_clip_bpe("", (folder / "recorded.txt.gz").string());
+  EXPECT_EQ(recorded.path, (folder / "recorded.txt.gz").string());
+  EXPECT_EQ(recorded.found_by, "the checkpoint's record");
+
+  ::setenv("SLIPSTREAM_ASSETS", (folder / "assets").c_str(), 1);
+  // a record that no longer exists falls through to assets/
+  const slipstream::BpeLocation assets = slipstream::find_clip_bpe("", (folder / "moved.txt.gz").string());
+  EXPECT_EQ(assets.path, (folder / "assets" / "bpe_simple_vocab_16e6.txt.gz").string());
+  EXPECT_EQ(assets.found_by, "assets/");
+  EXPECT_NE(assets.describe().find("(assets/)"), std::string::npos);
+  ::unsetenv("SLIPSTREAM_ASSETS");
+  fs::remove_all(folder);
+}

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-BIN, BPE, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+BIN, BPE, WORK = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOLERANCE = 1e-4
 # Pillow 13 resizes some two-axis cases in an order no horizontal-first implementation (Pillow's
@@ -221,7 +221,8 @@ def vit_config(name, **overrides):
 
 
 def main():
-    os.makedirs(WORK, exist_ok=True)
+    shutil.rmtree(WORK, ignore_errors=True)  # a rerun must not resume the last run's checkpoints
+    os.makedirs(WORK)
     images = make_images()
     openai_preprocessing = ["--image-mean", *OPENAI_MEAN, "--image-std", *OPENAI_STD, "--image-interpolation", "bicubic"]
 

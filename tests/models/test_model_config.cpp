@@ -87,3 +87,64 @@ TEST(ModelConfig, CreateModelFromJsonPath) {
 
 }  // namespace
 }  // namespace slipstream
+
+namespace slipstream {
+namespace {
+
+// Preprocessing belongs to the model: SLIP's by default, read and written with the config (so a
+// checkpoint records it), checked, and replaced field by field by the --image-* overrides.
+TEST(ModelConfig, PreprocessingIsRecordedCheckedAndOverridden) {
+  const ModelConfig slip = model_config("SLIP_VITB16");
+  EXPECT_EQ(slip.vision.image_mean, (std::vector<double>{0.485, 0.456, 0.406}));
+  EXPECT_EQ(slip.vision.image_interpolation, "bilinear");
+  EXPECT_EQ(slip.vision.image_resize_mode, "shortest");
+  EXPECT_EQ(slip.text.activation, "quick_gelu");
+  ModelConfig openai = slip;
+  openai.vision.image_mean = {0.48145466, 0.4578275, 0.40821073};
+  openai.vision.image_std = {0.26862954, 0.26130258, 0.27577711};
+  openai.vision.image_interpolation = "bicubic";
+  openai.vision.image_crop_fraction = 0.875;
+  openai.text.activation = "gelu";
+  const ModelConfig back = model_config_from_json(to_json(openai), "round trip");
+  EXPECT_EQ(back, openai);
+  EXPECT_NE(back, slip);
+  EXPECT_EQ(back.vision.image_std[2], 0.27577711);
+
+  auto message_of = [](const std::string& json) {
+    try {
+      model_config_from_json(json, "cfg.json");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message_of(R"({"vision":{"image_mean":[0.5,0.5]}})").find("vision.image_mean must hold 3 values"),
+            std::string::npos);
+  EXPECT_NE(message_of(R"({"vision":{"image_std":[0.5,0,0.5]}})").find("vision.image_std must be positive"),
+            std::string::npos);
+  EXPECT_NE(message_of(R"({"vision":{"image_interpolation":"lanczos"}})").find("must be bilinear or bicubic"),
+            std::string::npos);
+  EXPECT_NE(message_of(R"({"vision":{"image_resize_mode":"longest"}})").find("must be shortest or squash"),
+            std::string::npos);
+  EXPECT_NE(message_of(R"({"vision":{"image_crop_fraction":1.5}})").find("image_crop_fraction must be in (0, 1]"),
+            std::string::npos);
+  EXPECT_NE(message_of(R"({"text":{"activation":"relu"}})").find("text.activation must be gelu or quick_gelu"),
+            std::string::npos);
+
+  VisionConfig vision = slip.vision;
+  PreprocessingOverrides overrides;
+  EXPECT_TRUE(overrides.empty());
+  apply_preprocessing_overrides(vision, overrides);
+  EXPECT_EQ(vision.image_mean, slip.vision.image_mean);  // nothing given: nothing changes
+  overrides.image_std = {0.5, 0.5, 0.5};
+  overrides.image_interpolation = "bicubic";
+  apply_preprocessing_overrides(vision, overrides);
+  EXPECT_EQ(vision.image_std, (std::vector<double>{0.5, 0.5, 0.5}));
+  EXPECT_EQ(vision.image_interpolation, "bicubic");
+  EXPECT_EQ(vision.image_mean, slip.vision.image_mean);
+  overrides.image_resize_mode = "sideways";
+  EXPECT_THROW(apply_preprocessing_overrides(vision, overrides), ConfigError);
+}
+
+}  // namespace
+}  // namespace slipstream

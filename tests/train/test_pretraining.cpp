@@ -309,7 +309,7 @@ TEST(Pretraining, BadSettingsFailBeforeAnyWork) {
     EXPECT_NE(std::string(e.what()).find("--metadata"), std::string::npos) << e.what();
   }
   config = small_run(folder);
-  config.bpe.clear();
+  config.bpe = (folder / "no_such_bpe.txt.gz").string();  // given, it must exist (no fallback to a found copy)
   EXPECT_THROW(pretrain(config), ConfigError);
   EXPECT_FALSE(fs::exists(folder / "run" / "checkpoint_last"));
   fs::remove_all(folder);
