@@ -242,6 +242,10 @@ def main():
     ours = slipstream_embeddings(rn, images)
     check_open_clip("RN CLIP", rn, images, ours)
     check_refused("RN CLIP", rn, "hf", "no modified ResNet")
+    # The registered CLIP_RN50 (OpenAI's RN50 shape) at full size.
+    rn50_config = json.loads(run(os.path.join(BIN, "slip_tools"), "config", "CLIP_RN50").stdout)
+    rn50 = pretrain("clip_rn50", rn50_config, openai_preprocessing)
+    check_open_clip("CLIP_RN50", rn50, images, slipstream_embeddings(rn50, images))
 
     # SigLIP (logit_bias) with a squash resize: open_clip keeps the bias; transformers cannot.
     siglip = pretrain("siglip", vit_config("EXPORT_SIGLIP", contrastive_loss="siglip"),
