@@ -88,6 +88,12 @@ bool PreprocessingOverrides::empty() const {
          image_crop_fraction == 0.0;
 }
 
+std::string to_json(const PreprocessingOverrides& o) {
+  return json{{"image-mean", o.image_mean}, {"image-std", o.image_std}, {"image-interpolation", o.image_interpolation},
+              {"image-resize-mode", o.image_resize_mode}, {"image-crop-fraction", o.image_crop_fraction}}
+      .dump();
+}
+
 void apply_preprocessing_overrides(VisionConfig& vision, const PreprocessingOverrides& o) {
   if (!o.image_mean.empty()) vision.image_mean = o.image_mean;
   if (!o.image_std.empty()) vision.image_std = o.image_std;

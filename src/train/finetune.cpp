@@ -116,6 +116,7 @@ std::string to_json(const FinetuneConfig& c) {
       {"lr", c.lr}, {"min-lr", c.min_lr}, {"weight-decay", c.weight_decay}, {"layer-decay", c.layer_decay},
       {"opt-betas", c.opt_betas}, {"opt-eps", c.opt_eps}, {"eval", c.eval}};
   nlohmann::ordered_json all = j;
+  all.update(nlohmann::ordered_json::parse(to_json(c.preprocessing)));
   all.update(to_json(static_cast<const RunOptions&>(c)));
   return all.dump(2);
 }
@@ -131,11 +132,11 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
 
   // The model: the pre-training model's image tower (its recorded config, drop path set) and a head.
   const std::string weights = config.finetune.empty() ? "" : weights_file(config.finetune, "--finetune");
-  const ModelConfig model_config =
+  ModelConfig model_config =
       weights.empty() ? resolve_model_config(config.model) : recorded_model_config(weights, config.model);
+  apply_preprocessing_overrides(model_config.vision, config.preprocessing);  // recorded with the weights
   VisionConfig vision = model_config.vision;
   vision.drop_path = config.drop_path;
-  apply_preprocessing_overrides(vision, config.preprocessing);
   const DatasetPtr train = open_catalog_dataset(config.catalog, config.dataset, /*train=*/true);
   const DatasetPtr test = open_catalog_dataset(config.catalog, config.dataset, /*train=*/false);
   int64_t classes = config.nb_classes;
@@ -198,7 +199,7 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
   run.track(*model,
             {{[&] { return optimizer.state(); }, [&](const StateDict& s) { optimizer.load_state(s); }},
              {[&] { return scaler.state(); }, [&](const StateDict& s) { scaler.load_state(s); }}},
-            to_json(model_config));  // the tower's shape, so --finetune can read these weights
+            to_json(model_config));  // the tower's shape and preprocessing, so --finetune can read these weights
   RunPosition at = run.resume(batches_per_epoch, config.update_freq);
   FinetuneResult result;
   result.best_acc1 = run.best_acc1();

@@ -315,6 +315,7 @@ std::string to_json(const LinearProbeConfig& c) {
                               {"batch-size", c.batch_size}, {"lr", c.lr}, {"momentum", c.momentum}, {"wd", c.wd},
                               {"fast", c.fast}, {"val-fraction", c.val_fraction}, {"cache-dir", c.cache_dir},
                               {"max-iterations", c.max_iterations}};
+  j.update(nlohmann::ordered_json::parse(to_json(c.preprocessing)));
   j.update(to_json(static_cast<const RunOptions&>(c)));
   return j.dump(2);
 }

@@ -110,11 +110,7 @@ std::string to_json(const PretrainConfig& c) {
   j["loss"] = c.loss;
   j["patch-dropout"] = c.patch_dropout;
   j["aug-cfg"] = c.aug_cfg;
-  j["image-mean"] = c.preprocessing.image_mean;
-  j["image-std"] = c.preprocessing.image_std;
-  j["image-interpolation"] = c.preprocessing.image_interpolation;
-  j["image-resize-mode"] = c.preprocessing.image_resize_mode;
-  j["image-crop-fraction"] = c.preprocessing.image_crop_fraction;
+  j.update(nlohmann::ordered_json::parse(to_json(c.preprocessing)));
   j["wordnet"] = c.wordnet;
   j["nn-queue-size"] = c.nn_queue_size;
   j["pretrained-image"] = c.pretrained_image;

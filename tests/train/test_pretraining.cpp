@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "models/small_configs.h"
 #include "slipstream/core/error.h"
@@ -172,6 +173,42 @@ TEST(Pretraining, SiglipWithPatchDropoutTrainsAndRecordsItsObjective) {
   EXPECT_THROW(pretrain(config), ConfigError);
   config = small_run(folder, "clip");
   config.loss = "sigmoid";
+  EXPECT_THROW(pretrain(config), ConfigError);
+  fs::remove_all(folder);
+}
+
+// --aug-cfg and --image-* go into config.json, the preprocessing into the checkpoint's model
+// config (what evaluation reads), the BPE merges the run used into the weights; bad items fail
+// before any work.
+TEST(Pretraining, ViewSettingsAndPreprocessingAreRecorded) {
+  const fs::path folder = fresh_folder("views");
+  PretrainConfig config = small_run(folder, "clip");
+  config.epochs = 1;
+  config.warmup_epochs = 0;
+  config.aug_cfg = {"scale=(0.9,1.0)", "interpolation=bicubic"};
+  config.preprocessing.image_mean = {0.5, 0.5, 0.5};
+  config.preprocessing.image_interpolation = "bicubic";
+  Recorded run;
+  ASSERT_TRUE(pretrain(config, run.hooks()).completed);
+  const nlohmann::json recorded = nlohmann::json::parse(std::ifstream(folder / "run" / "config.json"));
+  EXPECT_EQ(recorded.at("aug-cfg"), nlohmann::json({"scale=(0.9,1.0)", "interpolation=bicubic"}));
+  EXPECT_EQ(recorded.at("image-mean"), nlohmann::json({0.5, 0.5, 0.5}));
+  const SafetensorsFile header =
+      read_safetensors_header((fs::path(latest_checkpoint(config.output_dir).value()) / "model.safetensors").string());
+  const ModelConfig saved = model_config_from_json(header.metadata.at("model_config"));
+  EXPECT_EQ(saved.vision.image_mean, (std::vector<double>{0.5, 0.5, 0.5}));
+  EXPECT_EQ(saved.vision.image_std, (std::vector<double>{0.229, 0.224, 0.225}));  // not given: SLIP's
+  EXPECT_EQ(saved.vision.image_interpolation, "bicubic");
+  EXPECT_EQ(header.metadata.at("bpe"), SLIPSTREAM_TEST_BPE);
+  bool logged = false;
+  for (const std::string& line : run.lines) logged = logged || line.find("--aug-cfg scale=(0.9,1.0)") != std::string::npos;
+  EXPECT_TRUE(logged);
+
+  config = small_run(folder, "clip");
+  config.aug_cfg = {"scale=(2,3)"};
+  EXPECT_THROW(pretrain(config), ConfigError);
+  config = small_run(folder, "clip");
+  config.preprocessing.image_std = {0.5, 0.5};
   EXPECT_THROW(pretrain(config), ConfigError);
   fs::remove_all(folder);
 }

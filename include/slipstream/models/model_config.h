@@ -85,6 +85,8 @@ struct PreprocessingOverrides {
   double image_crop_fraction = 0.0;
   bool empty() const;
 };
+// The overrides as a JSON object under their flag names ("image-mean", ...), for a run's config.json.
+std::string to_json(const PreprocessingOverrides& overrides);
 // Applies the overrides and checks the result (ConfigError naming the flag).
 void apply_preprocessing_overrides(VisionConfig& vision, const PreprocessingOverrides& overrides);
 // ConfigError naming `where` (e.g. the model) unless mean/std hold 3 values, std > 0, the
