@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
   app.add_option("--loss", c.loss, "Image-text loss: clip or siglip (default: the model's)");
   app.add_option("--patch-dropout", c.patch_dropout, "FLIP: share of image patches dropped in training (ViT)")
       ->capture_default_str();
+  app.add_flag("--grad-checkpointing", c.grad_checkpointing,
+               "Recompute each transformer block's (and ResNet stage's) activations in the backward pass: less memory, "
+               "one more forward");
   app.add_option("--aug-cfg", c.aug_cfg,
                  "open_clip's image-text view settings, KEY=VALUE ...: scale=(0.9,1.0) ratio=(0.75,1.333) "
                  "interpolation=bicubic color_jitter=(0.4,0.4,0.4,0.1) color_jitter_prob=0.8 gray_scale_prob=0.2")

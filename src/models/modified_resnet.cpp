@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "slipstream/core/error.h"
+#include "slipstream/models/activation_checkpoint.h"
 #include "slipstream/models/attention.h"
 #include "slipstream/models/init.h"
 
@@ -136,7 +137,13 @@ at::Tensor ModifiedResNetImpl::forward(const at::Tensor& images) {
   x = at::relu(bn3->forward(conv3->forward(x)));                  // [B, w, S/2, S/2]
   x = at::avg_pool2d(x, 2);                                       // [B, w, S/4, S/4]
   for (auto* stage : {&layer1, &layer2, &layer3, &layer4}) {
-    for (const auto& block : **stage) x = block->as<Bottleneck>()->forward(x);
+    const std::shared_ptr<torch::nn::ModuleListImpl> blocks = stage->ptr();
+    const auto run_stage = [blocks](const at::Tensor& y) {
+      at::Tensor out = y;
+      for (const auto& block : *blocks) out = block->as<Bottleneck>()->forward(out);
+      return out;
+    };
+    x = grad_checkpointing_ ? checkpointed(run_stage, x, blocks) : run_stage(x);
   }                                                               // [B, 32w, S/32, S/32]
   return attnpool->forward(x);                                    // [B, output_dim]
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "slipstream/core/error.h"
+#include "slipstream/models/activation_checkpoint.h"
 #include "slipstream/models/attention.h"
 #include "slipstream/models/init.h"
 #include "slipstream/models/layers.h"
@@ -55,7 +56,11 @@ TransformerImpl::TransformerImpl(int64_t width, int64_t layers, int64_t heads, c
 
 at::Tensor TransformerImpl::forward(const at::Tensor& x, bool causal) {
   at::Tensor y = x;
-  for (const auto& block : *resblocks) y = block->as<ResidualAttentionBlock>()->forward(y, causal);
+  for (const auto& module : *resblocks) {
+    const auto block = std::dynamic_pointer_cast<ResidualAttentionBlockImpl>(module);
+    y = grad_checkpointing_ ? checkpointed([block, causal](const at::Tensor& z) { return block->forward(z, causal); }, y)
+                            : block->forward(y, causal);  // [B, L, D]
+  }
   return y;
 }
 

@@ -4,6 +4,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "slipstream/core/error.h"
+#include "slipstream/models/activation_checkpoint.h"
 #include "slipstream/models/attention.h"
 #include "slipstream/models/init.h"
 
@@ -95,7 +96,11 @@ at::Tensor VisionTransformerImpl::forward_tokens(const at::Tensor& images) {
   at::Tensor x = at::cat({cls, patches}, 1) + pos_embed;                       // [B, 1 + N, D]
   if (is_training() && patch_dropout_ > 0.0) x = drop_patch_tokens(x, patch_dropout_);  // [B, 1 + K, D]
   if (!norm_pre.is_empty()) x = norm_pre->forward(x);
-  for (const auto& block : *blocks) x = block->as<VitBlock>()->forward(x);
+  for (const auto& module : *blocks) {
+    const auto block = std::dynamic_pointer_cast<VitBlockImpl>(module);
+    x = grad_checkpointing_ ? checkpointed([block](const at::Tensor& y) { return block->forward(y); }, x)
+                            : block->forward(x);  // [B, 1 + N, D]
+  }
   return norm->forward(x);
 }
 

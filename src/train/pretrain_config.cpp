@@ -109,6 +109,7 @@ std::string to_json(const PretrainConfig& c) {
   j["gather-with-grad"] = c.gather_with_grad;
   j["loss"] = c.loss;
   j["patch-dropout"] = c.patch_dropout;
+  j["grad-checkpointing"] = c.grad_checkpointing;
   j["aug-cfg"] = c.aug_cfg;
   j.update(nlohmann::ordered_json::parse(to_json(c.preprocessing)));
   j["wordnet"] = c.wordnet;

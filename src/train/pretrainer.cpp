@@ -139,6 +139,10 @@ std::optional<ImageTowerLock> adapt_model(ContrastiveModelImpl& model, const Pre
                                           std::vector<std::string>& lines) {
   const std::string& name = model.config().name;
   if (!config.pretrained_image.empty()) lines.push_back(load_pretrained_image(model, config.pretrained_image));
+  if (config.grad_checkpointing) {
+    model.set_grad_checkpointing(true);
+    lines.push_back("=> activation checkpointing: each transformer block and ResNet stage recomputed in the backward pass");
+  }
   if (config.patch_dropout > 0.0) {
     auto* vit = dynamic_cast<VisionTransformerImpl*>(model.visual().get());
     if (!vit) throw ConfigError("--patch-dropout: " + name + "'s image tower is not a ViT");

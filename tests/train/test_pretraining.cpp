@@ -177,7 +177,7 @@ TEST(Pretraining, SiglipWithPatchDropoutTrainsAndRecordsItsObjective) {
   fs::remove_all(folder);
 }
 
-// --aug-cfg and --image-* go into config.json, the preprocessing into the checkpoint's model
+// --aug-cfg, --grad-checkpointing and --image-* go into config.json, the preprocessing into the checkpoint's model
 // config (what evaluation reads), the BPE merges the run used into the weights; bad items fail
 // before any work.
 TEST(Pretraining, ViewSettingsAndPreprocessingAreRecorded) {
@@ -188,9 +188,11 @@ TEST(Pretraining, ViewSettingsAndPreprocessingAreRecorded) {
   config.aug_cfg = {"scale=(0.9,1.0)", "interpolation=bicubic"};
   config.preprocessing.image_mean = {0.5, 0.5, 0.5};
   config.preprocessing.image_interpolation = "bicubic";
+  config.grad_checkpointing = true;
   Recorded run;
   ASSERT_TRUE(pretrain(config, run.hooks()).completed);
   const nlohmann::json recorded = nlohmann::json::parse(std::ifstream(folder / "run" / "config.json"));
+  EXPECT_EQ(recorded.at("grad-checkpointing"), true);
   EXPECT_EQ(recorded.at("aug-cfg"), nlohmann::json({"scale=(0.9,1.0)", "interpolation=bicubic"}));
   EXPECT_EQ(recorded.at("image-mean"), nlohmann::json({0.5, 0.5, 0.5}));
   const SafetensorsFile header =
@@ -201,8 +203,13 @@ TEST(Pretraining, ViewSettingsAndPreprocessingAreRecorded) {
   EXPECT_EQ(saved.vision.image_interpolation, "bicubic");
   EXPECT_EQ(header.metadata.at("bpe"), SLIPSTREAM_TEST_BPE);
   bool logged = false;
-  for (const std::string& line : run.lines) logged = logged || line.find("--aug-cfg scale=(0.9,1.0)") != std::string::npos;
+  bool checkpointing_logged = false;
+  for (const std::string& line : run.lines) {
+    logged = logged || line.find("--aug-cfg scale=(0.9,1.0)") != std::string::npos;
+    checkpointing_logged = checkpointing_logged || line.find("activation checkpointing") != std::string::npos;
+  }
   EXPECT_TRUE(logged);
+  EXPECT_TRUE(checkpointing_logged);
 
   config = small_run(folder, "clip");
   config.aug_cfg = {"scale=(2,3)"};

@@ -46,6 +46,8 @@ class ContrastiveModelImpl : public torch::nn::Module {
   virtual ModelOutputs forward(const ModelInputs& inputs) = 0;
   const ModelConfig& config() const { return config_; }
   VisionTower visual() const { return visual_; }
+  // Activation checkpointing of every tower's blocks (--grad-checkpointing).
+  virtual void set_grad_checkpointing(bool enabled) { visual_->set_grad_checkpointing(enabled); }
 
  protected:
   ModelConfig config_;
@@ -68,6 +70,10 @@ class ClipModelImpl : public ContrastiveModelImpl {
   virtual std::pair<double, double> logit_scale_bounds() const { return {0.0, 4.605170185988092}; }
 
   TextTransformer text() const { return text_; }
+  void set_grad_checkpointing(bool enabled) override {
+    ContrastiveModelImpl::set_grad_checkpointing(enabled);
+    text_->transformer->set_grad_checkpointing(enabled);
+  }
   at::Tensor image_projection;  // [vision width, E]
   at::Tensor logit_scale;       // [] initialised to ln(1/0.07); SigLIP: ln 10
   at::Tensor logit_bias;        // [] SigLIP only (open_clip's name), initialised to -10; undefined otherwise

@@ -56,9 +56,12 @@ class TransformerImpl : public torch::nn::Module {
   torch::nn::ModuleList resblocks{nullptr};
   int64_t width() const { return width_; }
   int64_t layers() const { return static_cast<int64_t>(resblocks->size()); }
+  // Activation checkpointing (activation_checkpoint.h) of each block.
+  void set_grad_checkpointing(bool enabled) { grad_checkpointing_ = enabled; }
 
  private:
   int64_t width_;
+  bool grad_checkpointing_ = false;
 };
 TORCH_MODULE(Transformer);
 

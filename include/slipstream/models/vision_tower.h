@@ -11,6 +11,12 @@ class VisionTowerImpl : public torch::nn::Module {
   // [B, 3, H, W] float -> [B, output_width()]
   virtual at::Tensor forward(const at::Tensor& images) = 0;
   virtual int64_t output_width() const = 0;
+  // Activation checkpointing (activation_checkpoint.h) of each transformer block / ResNet stage.
+  void set_grad_checkpointing(bool enabled) { grad_checkpointing_ = enabled; }
+  bool grad_checkpointing() const { return grad_checkpointing_; }
+
+ protected:
+  bool grad_checkpointing_ = false;
 };
 using VisionTower = std::shared_ptr<VisionTowerImpl>;
 

@@ -32,6 +32,7 @@ struct PretrainConfig : RunOptions {
   bool gather_with_grad = true;  // ClipLoss gathers with gradient; false: SLIP's gradient-free gather
   std::string loss;              // "": the model's contrastive_loss; clip | siglip (SigLIP's sigmoid loss)
   double patch_dropout = 0.0;    // FLIP: share of image patches dropped in training (ViT towers)
+  bool grad_checkpointing = false;  // open_clip's: recompute each block's activations in the backward pass
   // Views and preprocessing (open_clip's names): --aug-cfg KEY=VALUE ... reshapes the image-text
   // view (data/image/view_augmentation.h); --image-mean etc. replace the model's recorded
   // preprocessing, and the checkpoint records the result.
