@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   app.add_option("--model", c.model, "Model name or JSON (default: the one the weights record)");
   slipstream::add_preprocessing_flags(app, c.preprocessing);
   app.add_option("--drop-path", c.drop_path, "Stochastic depth rate at the last block")->capture_default_str();
+  app.add_flag("--grad-checkpointing", c.grad_checkpointing,
+               "Recompute each block's activations in the backward pass: less memory, one more forward");
   app.add_option("--catalog", c.catalog, "SLIP's dataset_catalog.json")->capture_default_str();
   app.add_option("--dataset", c.dataset, "Catalog entry (train split trains, test split evaluates)")->capture_default_str();
   app.add_option("--nb-classes", c.nb_classes, "Classes (0: as many as the dataset lists)")->capture_default_str();

@@ -29,7 +29,8 @@ PY
 plain=$(run_slipstream plain)
 checkpointed=$(run_slipstream checkpointed --grad-checkpointing)
 reference=$("$python" "$root/bench/grad_checkpointing/open_clip_grad_checkpointing.py" --batch "$batch" --steps "$steps")
-"$python" - "$root/bench/results/grad_checkpointing.json" "$plain" "$checkpointed" "$reference" "$batch" <<'PY'
+"$python" - "$root/bench/results/grad_checkpointing.json" "$plain" "$checkpointed" "$reference" "$batch" \
+  "bench/grad_checkpointing/run.sh BUILD $batch $steps" "$steps" <<'PY'
 import datetime, json, os, platform, sys
 def parse(text):
     label, peak, seconds = text.split()
@@ -37,8 +38,9 @@ def parse(text):
 plain, checkpointed = parse(sys.argv[2]), parse(sys.argv[3])
 reference = json.loads(sys.argv[4])
 out = {"benchmark": "CLIP_VITB16 (ViT-B/16 + CLIP text tower) training step, 224 px, fp32, AdamW, without and with activation checkpointing",
-       "command": "bench/grad_checkpointing/run.sh", "machine": platform.processor() or platform.machine(),
-       "cpus": os.cpu_count(), "batch": int(sys.argv[5]), "date": datetime.date.today().isoformat(),
+       "command": sys.argv[6], "machine": platform.processor() or platform.machine(),
+       "cpus": os.cpu_count(), "batch": int(sys.argv[5]), "steps": int(sys.argv[7]),
+       "date": datetime.date.today().isoformat(),
        "slipstream": {"plain": plain, "checkpointed": checkpointed,
                       "peak_saved_mib": plain["peak_rss_mib"] - checkpointed["peak_rss_mib"],
                       "step_time_ratio": checkpointed["seconds_per_step"] / plain["seconds_per_step"]},

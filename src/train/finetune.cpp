@@ -108,7 +108,8 @@ void validate(const FinetuneConfig& c) {
 std::string to_json(const FinetuneConfig& c) {
   const nlohmann::ordered_json j = {
       {"finetune", c.finetune}, {"model-prefix", c.model_prefix}, {"model", c.model},
-      {"drop-path", c.drop_path}, {"catalog", c.catalog}, {"dataset", c.dataset},
+      {"drop-path", c.drop_path}, {"grad-checkpointing", c.grad_checkpointing}, {"catalog", c.catalog},
+      {"dataset", c.dataset},
       {"nb-classes", c.nb_classes}, {"aa", c.aa}, {"reprob", c.reprob}, {"remode", c.remode},
       {"mixup", c.mixup}, {"cutmix", c.cutmix}, {"mixup-prob", c.mixup_prob},
       {"mixup-switch-prob", c.mixup_switch_prob}, {"smoothing", c.smoothing}, {"epochs", c.epochs},
@@ -151,6 +152,7 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
     load_image_tower(*model, weights, config.model_prefix);
     run.log("=> image tower of " + model_config.name + " loaded from " + weights);
   }
+  model->visual->set_grad_checkpointing(config.grad_checkpointing);
   model->to(device);
   run.broadcast_from_lead(*model);  // every rank starts from rank 0's weights
   at::manual_seed(static_cast<uint64_t>(config.seed) + static_cast<uint64_t>(run.environment().rank));  // drop path per rank

@@ -25,6 +25,7 @@ struct FinetuneConfig : RunOptions {
   std::string model_prefix;  // the image tower's key prefix in them ("": visual. or module.visual.)
   std::string model;         // model name or JSON ("": the one the weights record)
   double drop_path = 0.1;
+  bool grad_checkpointing = false;       // recompute each block's activations in the backward pass
   PreprocessingOverrides preprocessing;  // --image-mean etc. over the recorded preprocessing
   // Data
   std::string catalog = "dataset_catalog.json";
