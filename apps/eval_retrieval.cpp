@@ -55,10 +55,10 @@ int main(int argc, char** argv) {
     const at::Tensor text_features = embed_captions(*model, tokenizer, data.captions, device, batch_size);
     const RetrievalRecall recall =
         retrieval_recall(image_embeddings.features, text_features, at::tensor(data.caption_image));
-    std::printf("%s\nimages: %s\nCLIP BPE merges: %s\n%zu images, %zu captions (%s split of %s)\n%-16s %8s %8s %8s\n",
-                loaded.description.c_str(), describe_preprocessing(model->config().vision).c_str(),
-                merges.describe().c_str(), data.image_paths.size(), data.captions.size(), split.c_str(), split_json.c_str(), "direction", "R@1",
-                "R@5", "R@10");
+    std::printf("%s\nimages: %s\nCLIP BPE merges: %s\n", loaded.description.c_str(),
+                describe_preprocessing(model->config().vision).c_str(), merges.describe().c_str());
+    std::printf("%zu images, %zu captions (%s split of %s)\n%-16s %8s %8s %8s\n", data.image_paths.size(),
+                data.captions.size(), split.c_str(), split_json.c_str(), "direction", "R@1", "R@5", "R@10");
     nlohmann::ordered_json report = {{"checkpoint", loaded.weights_path}, {"model", model->config().name},
                                      {"split_json", split_json}, {"split", split},
                                      {"images", data.image_paths.size()}, {"captions", data.captions.size()}};

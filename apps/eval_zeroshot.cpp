@@ -124,10 +124,11 @@ int main(int argc, char** argv) {
                                                                 loaded.weights_path, name, cache_dir, &from_cache);
       const ZeroShotLogits out = zero_shot_logits(*model, classifier, dataset, device, batch_size, workers);
       if (!predictions_file.empty()) {
-        const at::Tensor top1 = out.logits.argmax(1).to(at::kLong).contiguous();  // [N]
-        const at::Tensor labels = out.labels.to(at::kLong).contiguous();           // [N]
-        predictions[name] = {{"labels", std::vector<int64_t>(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + labels.numel())},
-                             {"predictions", std::vector<int64_t>(top1.data_ptr<int64_t>(), top1.data_ptr<int64_t>() + top1.numel())}};
+        const auto as_vector = [](const at::Tensor& t) {  // [N] -> its values
+          const at::Tensor values = t.to(at::kLong).contiguous();
+          return std::vector<int64_t>(values.data_ptr<int64_t>(), values.data_ptr<int64_t>() + values.numel());
+        };
+        predictions[name] = {{"labels", as_vector(out.labels)}, {"predictions", as_vector(out.logits.argmax(1))}};
       }
       const ZeroShotMetric metric = slip_zero_shot_metric(name);
       const double score = zero_shot_score(metric, out.logits, out.labels);

@@ -101,8 +101,10 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
       std::vector<std::pair<at::Tensor, at::Tensor>> counts;  // num_batches_tracked and its value
       if (state->batch_norms) {
         pause.emplace(*state->batch_norms);
+        const std::string count_name = "num_batches_tracked";
         for (const auto& buffer : state->batch_norms->named_buffers()) {
-          if (buffer.key().size() >= 19 && buffer.key().compare(buffer.key().size() - 19, 19, "num_batches_tracked") == 0) {
+          const std::string& key = buffer.key();
+          if (key.size() >= count_name.size() && key.compare(key.size() - count_name.size(), count_name.size(), count_name) == 0) {
             counts.emplace_back(buffer.value(), buffer.value().clone());
           }
         }
