@@ -597,6 +597,48 @@ def image_case(out_dir):
 
 # ----------------------------------------------------------------------------------------------
 
+# ----------------------------------------------------------------------------------------------
+# FLOPs of a training step's towers as torch.utils.flop_counter.FlopCounterMode counts them
+# (attention through the math backend, so its two products are counted as matrix products).
+
+def flop_case(out_dir):
+    import open_clip
+    import timm
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def counted(fn):
+        with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as mode:
+            fn()
+        return mode.get_total_flops()
+
+    def forward_backward(module, inputs):
+        forward = counted(lambda: module(inputs))
+        both = counted(lambda: module(inputs).float().sum().backward())
+        return {"forward": forward, "backward": both - forward}
+
+    class TextTower(nn.Module):  # open_clip's text tower up to ln_final (the projection is a head)
+        def __init__(self, clip):
+            super().__init__()
+            self.clip = clip
+
+        def forward(self, tokens):
+            c = self.clip
+            return c.ln_final(c.transformer(c.token_embedding(tokens) + c.positional_embedding, attn_mask=c.attn_mask))
+
+    seed(900)
+    images = torch.randn(1, 3, 224, 224)
+    out = {"batch": 1}
+    for name in ["vit_small_patch16_224", "vit_base_patch16_224", "vit_large_patch16_224"]:
+        out[name] = forward_backward(timm.create_model(name, num_classes=0), images)
+    # open_clip's ModifiedResNet up to its attention pool (which projects to output_dim)
+    out["open_clip_RN50_visual"] = forward_backward(open_clip.create_model("RN50").visual, images)
+    out["open_clip_text_512x12"] = forward_backward(TextTower(open_clip.create_model("RN50")),
+                                                    torch.randint(1, 49407, (1, 77)))
+    with open(os.path.join(out_dir, "flops.json"), "w") as f:
+        json.dump(out, f, indent=2)
+
+
 def parameter_counts(out_dir):
     counts = {}
     model = open_clip.create_model("ViT-B-16", pretrained=None)
@@ -655,6 +697,8 @@ def main():
         print(f"  {case}: open_clip CLIP (QuickGELU), state dict for the converter", flush=True)
     tokenizer_case(args.out, args.source, args.bpe)
     print("  tokenizer: open_clip SimpleTokenizer, ftfy.fix_text, html.unescape", flush=True)
+    flop_case(args.out)
+    print("  flops: FlopCounterMode on timm's ViT-S/B/L-16, open_clip's RN50 and text tower", flush=True)
     sentencepiece_case(args.out, args.source)
     print("  sentencepiece: a model trained and applied by the sentencepiece package", flush=True)
     image_case(args.out)
