@@ -133,7 +133,8 @@ ExportResult export_hugging_face(const ExportSource& source, const std::string& 
       {"do_rescale", true}, {"rescale_factor", 1.0 / 255.0}, {"do_normalize", true},
       {"image_mean", v.image_mean}, {"image_std", v.image_std}, {"do_convert_rgb", true}};
 
-  const BpeLocation merges = find_clip_bpe(bpe);
+  const auto recorded = source.metadata.find("bpe");  // the run's merges, when the weights record them
+  const BpeLocation merges = find_clip_bpe(bpe, recorded == source.metadata.end() ? "" : recorded->second);
   const ClipTokenizer tokenizer(merges.path);
   const ordered_json special_tokens = {{"bos_token", "<|startoftext|>"}, {"eos_token", "<|endoftext|>"},
                                        {"unk_token", "<|endoftext|>"}, {"pad_token", "<|endoftext|>"}};
