@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "export_common.h"
+#include "slipstream/core/atomic_file.h"
 #include "slipstream/core/safetensors.h"
 
 namespace slipstream::export_detail {
@@ -93,8 +94,7 @@ ExportResult export_slip(const ExportSource& source, const std::string& file, co
     }
   } cleanup{{weights, meta_file, file + ".part"}};
   save_safetensors(weights, source.tensors);
-  ExportResult ignored;
-  write_text_file(meta_file, meta.dump(), ignored);
+  write_file_atomically(meta_file, meta.dump());
   const std::string python = resolve_python(python_flag);
   const int code = run_python(python, {weights, meta_file, file});
   if (code != 0) {

@@ -181,12 +181,7 @@ std::string write_checkpoint(const std::string& output_dir, const torch::nn::Mod
                                                          {"batch", std::to_string(state.batch)}};
     std::map<std::string, std::string> weights_metadata = metadata;
     if (!state.model_config_json.empty()) weights_metadata["model_config"] = state.model_config_json;
-    // the tokenizer the run used, so evaluation of these weights finds it without --bpe
-    const nlohmann::json run_config = nlohmann::json::parse(state.config_json, nullptr, /*allow_exceptions=*/false);
-    if (run_config.is_object() && run_config.contains("bpe") && run_config["bpe"].is_string() &&
-        !run_config["bpe"].get<std::string>().empty()) {
-      weights_metadata["bpe"] = run_config["bpe"].get<std::string>();
-    }
+    weights_metadata.insert(state.weights_metadata.begin(), state.weights_metadata.end());
     save_safetensors((temporary / kWeightsFile).string(), state_dict(model), weights_metadata);
     FaultPlan::current().during_checkpoint_write(temporary.string());  // the fault drill's, if any
     StateDict tensors;

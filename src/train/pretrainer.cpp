@@ -173,6 +173,7 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
     config.bpe = bpe->path;
   }
   TrainingRun run(config, to_json(config), hooks);
+  if (bpe) run.record_with_weights("bpe", bpe->path);
   const DistributedEnvironment& environment = run.environment();
   const std::shared_ptr<ProcessGroup>& group = run.group();
   const at::Device device = run.device();

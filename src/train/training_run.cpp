@@ -314,6 +314,7 @@ std::string TrainingRun::save(RunPosition at, bool is_best) {
     state.rng = capture_rng_states();
     state.config_json = config_json_;
     state.model_config_json = model_config_json_;
+    state.weights_metadata = weights_metadata_;
     state.meters_json = at.batch == 0 ? std::string() : meters_.to_json();
     try {
       last_checkpoint_ = write_checkpoint(options_.output_dir, *model_, state, is_best, options_.keep_checkpoints);

@@ -45,6 +45,12 @@ def check(what, ok, detail=""):
         failures.append(what)
 
 
+def load_file_metadata(path):
+    from safetensors import safe_open
+    with safe_open(path, "pt") as f:
+        return f.metadata()
+
+
 def max_diff(a, b):
     return float((torch.as_tensor(a, dtype=torch.float32) - torch.as_tensor(b, dtype=torch.float32)).abs().max())
 
@@ -376,6 +382,27 @@ def check_round_trips():
                      resample=Image.BICUBIC if interpolation == "bicubic" else Image.BILINEAR)
         diff = max_diff(text_embed, ours["text_embed"])
         check(f"round trip {name}: slipstream's text embeddings equal open_clip's", diff <= TOLERANCE, f"max |diff| {diff:.2e}")
+    # A registered name with a pretrained tag: the tag's preprocessing and its QuickGELU (OpenAI's RN50
+    # is registered as RN50 with GELU; the "openai" tag switches QuickGELU on), as open_clip builds it.
+    torch.manual_seed(6)
+    reference = open_clip.create_model("RN50-quickgelu").eval()
+    torch.save(reference.state_dict(), os.path.join(WORK, "rn50_openai.pt"))
+    tagged = os.path.join(WORK, "rn50_openai.safetensors")
+    run(sys.executable, os.path.join(SOURCE, "scripts", "convert_checkpoint.py"), "open_clip",
+        os.path.join(WORK, "rn50_openai.pt"), tagged, "--open-clip-model", "RN50", "--pretrained-tag", "openai")
+    recorded = json.loads(load_file_metadata(tagged)["model_config"])
+    check("registered name + pretrained tag: QuickGELU, OpenAI's statistics and bicubic recorded",
+          recorded["text"]["activation"] == "quick_gelu" and recorded["vision"]["image_mean"] == OPENAI_MEAN
+          and recorded["vision"]["image_interpolation"] == "bicubic", str(recorded["vision"]))
+    ours = slipstream_embeddings(tagged, images)
+    preprocess = open_clip.image_transform(224, is_train=False, mean=OPENAI_MEAN, std=OPENAI_STD)
+    with torch.no_grad():
+        image_embed = reference.encode_image(torch.stack([preprocess(Image.open(p)) for p in images]))
+        text_embed = reference.encode_text(open_clip.get_tokenizer("RN50")(CAPTIONS))
+    check_images("registered name + pretrained tag: image embeddings equal open_clip's", image_embed,
+                 ours["image_embed"], images, 224)
+    diff = max_diff(text_embed, ours["text_embed"])
+    check("registered name + pretrained tag: text embeddings equal open_clip's", diff <= TOLERANCE, f"max |diff| {diff:.2e}")
     # Without the config the converter refuses instead of guessing.
     result = run(sys.executable, os.path.join(SOURCE, "scripts", "convert_checkpoint.py"), "open_clip",
                  os.path.join(WORK, "rn_text4heads.pt"), os.path.join(WORK, "guessed.safetensors"), expect_ok=False)

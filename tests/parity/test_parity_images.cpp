@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <fstream>
 
 #include "data/encode_image.h"
@@ -29,6 +30,28 @@ int64_t check_image_close(const std::string& what, const at::Tensor& actual, con
   std::printf("[parity] %-44s MAE %.4f/255, max |diff| %lld/255\n", what.c_str(), mae, static_cast<long long>(largest));
   EXPECT_LE(mae, max_mae) << what;
   return largest;
+}
+
+// OpenAI's normalisation statistics (open_clip's OPENAI_DATASET_MEAN / _STD).
+constexpr std::array<float, 3> kOpenAiMean = {0.48145466f, 0.4578275f, 0.40821073f};
+constexpr std::array<float, 3> kOpenAiStd = {0.26862954f, 0.26130258f, 0.27577711f};
+
+// A view's parameters as make_references.py's RECIPE_VIEWS writes them.
+SampledView fixed_view(const nlohmann::json& v) {
+  SampledView view;
+  const auto crop = v.at("crop");
+  view.crop = {crop[0].get<int64_t>(), crop[1].get<int64_t>(), crop[2].get<int64_t>(), crop[3].get<int64_t>()};
+  view.jitter = v.at("jitter").get<bool>();
+  for (int k = 0; k < 4; ++k) view.jitter_order[k] = v.at("order")[k].get<int>();
+  view.brightness = v.at("brightness").get<double>();
+  view.contrast = v.at("contrast").get<double>();
+  view.saturation = v.at("saturation").get<double>();
+  view.hue = v.at("hue").get<double>();
+  view.grayscale = v.at("grayscale").get<bool>();
+  view.blur = !v.at("blur").is_null();
+  view.blur_sigma = view.blur ? v.at("blur").get<double>() : 0.0;
+  view.flip = v.at("flip").get<bool>();
+  return view;
 }
 
 struct ImageReferences {
@@ -92,8 +115,8 @@ TEST(ParityImages, EvalTransformsMatchTorchvision) {
 TEST(ParityImages, OpenClipEvalTransformsMatchOpenClip) {
   ImageReferences ref;
   ViewSettings openai;
-  openai.preprocessing.mean = {0.48145466f, 0.4578275f, 0.40821073f};
-  openai.preprocessing.std = {0.26862954f, 0.26130258f, 0.27577711f};
+  openai.preprocessing.mean = kOpenAiMean;
+  openai.preprocessing.std = kOpenAiStd;
   openai.preprocessing.interpolation = Resampling::kBicubic;
   for (const auto& [name, path] : ref.meta.at("files").items()) {
     const Image source = parity_tensor(ref.tensors, name + ".decoded");
@@ -121,24 +144,16 @@ TEST(ParityImages, OpenClipEvalTransformsMatchOpenClip) {
 TEST(ParityImages, AugCfgViewsWithFixedParametersMatchTorchvision) {
   ImageReferences ref;
   ViewSettings settings;
-  settings.preprocessing.mean = {0.48145466f, 0.4578275f, 0.40821073f};
-  settings.preprocessing.std = {0.26862954f, 0.26130258f, 0.27577711f};
+  settings.preprocessing.mean = kOpenAiMean;
+  settings.preprocessing.std = kOpenAiStd;
   settings.clip = parse_aug_cfg({"interpolation=bicubic", "color_jitter=(0.4,0.4,0.4,0.1)", "color_jitter_prob=0.8",
                                  "gray_scale_prob=0.2"});
   for (const auto& [name, path] : ref.meta.at("files").items()) {
     const Image source = parity_tensor(ref.tensors, name + ".decoded");
     int index = 0;
     for (const auto& v : ref.meta.at("views")) {
-      SampledView view;
-      const auto crop = v.at("crop");
-      view.crop = {crop[0].get<int64_t>(), crop[1].get<int64_t>(), crop[2].get<int64_t>(), crop[3].get<int64_t>()};
-      view.jitter = v.at("jitter").get<bool>();
-      for (int k = 0; k < 4; ++k) view.jitter_order[k] = v.at("order")[k].get<int>();
-      view.brightness = v.at("brightness").get<double>();
-      view.contrast = v.at("contrast").get<double>();
-      view.saturation = v.at("saturation").get<double>();
-      view.hue = v.at("hue").get<double>();
-      view.grayscale = v.at("grayscale").get<bool>();
+      SampledView view = fixed_view(v);
+      view.blur = view.flip = false;  // open_clip's train view has neither
       const std::string key = name + ".open_clip_view" + std::to_string(index++);
       EXPECT_TRUE(testing::matches_reference(key + " (--aug-cfg view, fixed parameters)",
                                              apply_view(source, ViewRecipe::kClip, view, 224, settings),
@@ -155,19 +170,7 @@ TEST(ParityImages, SimclrViewsWithFixedParametersMatchTorchvision) {
     const Image source = parity_tensor(ref.tensors, name + ".decoded");
     int index = 0;
     for (const auto& v : ref.meta.at("views")) {
-      SampledView view;
-      const auto crop = v.at("crop");
-      view.crop = {crop[0].get<int64_t>(), crop[1].get<int64_t>(), crop[2].get<int64_t>(), crop[3].get<int64_t>()};
-      view.jitter = v.at("jitter").get<bool>();
-      for (int k = 0; k < 4; ++k) view.jitter_order[k] = v.at("order")[k].get<int>();
-      view.brightness = v.at("brightness").get<double>();
-      view.contrast = v.at("contrast").get<double>();
-      view.saturation = v.at("saturation").get<double>();
-      view.hue = v.at("hue").get<double>();
-      view.grayscale = v.at("grayscale").get<bool>();
-      view.blur = !v.at("blur").is_null();
-      view.blur_sigma = view.blur ? v.at("blur").get<double>() : 0.0;
-      view.flip = v.at("flip").get<bool>();
+      const SampledView view = fixed_view(v);
       const std::string key = name + ".view" + std::to_string(index++);
       EXPECT_TRUE(testing::matches_reference(key + " (SimCLR view, fixed parameters)",
                                              apply_view(source, ViewRecipe::kSimclr, view),

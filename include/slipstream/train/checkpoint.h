@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <optional>
+#include <map>
 #include <string>
 
 #include "slipstream/core/state_dict.h"
@@ -32,6 +33,7 @@ struct TrainingState {
   StateDict rng;           // "cpu", "cuda:N": the default generators' states
   std::string config_json; // the run's resolved config
   std::string model_config_json;  // the model's config, so evaluation can rebuild it from the weights alone
+  std::map<std::string, std::string> weights_metadata;  // more to record with the weights (the run's BPE merges)
   std::string meters_json; // the running epoch's metric sums so far (a resumed epoch logs whole averages)
 };
 

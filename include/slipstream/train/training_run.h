@@ -104,6 +104,9 @@ class TrainingRun {
 
   // What checkpoints hold: `model`'s weights, the parts, and the model's config (for evaluation).
   void track(torch::nn::Module& model, TrackedParts parts = {}, std::string model_config_json = "");
+  // A value every checkpoint records with the weights (slip_pretrain: "bpe", the merges it tokenized
+  // with, so evaluation finds them without --bpe).
+  void record_with_weights(const std::string& key, const std::string& value) { weights_metadata_[key] = value; }
   RunMeters& meters() { return meters_; }
   double best_acc1() const { return best_acc1_; }
   // Records an evaluation's top-1; true when it is the best so far (it then makes checkpoint_best).
@@ -162,6 +165,7 @@ class TrainingRun {
   torch::nn::Module* model_ = nullptr;
   TrackedParts parts_;
   std::string model_config_json_;
+  std::map<std::string, std::string> weights_metadata_;
   RunMeters meters_;
   double best_acc1_ = -1.0;  // below any accuracy: the first evaluation makes a checkpoint_best
   std::string last_checkpoint_;
