@@ -21,6 +21,12 @@ int main(int argc, char** argv) {
                  "The device's peak for MFU (0: 989.4, H100/H200 dense bf16, on a GPU; none on the CPU)")
       ->capture_default_str();
   app.add_flag("--grad-checkpointing", o.grad_checkpointing, "Recompute activations in the backward pass");
+  app.add_flag("--cudnn-benchmark", o.gpu.cudnn_benchmark, "cuDNN times its convolution algorithms on the first shapes");
+  app.add_flag("--tf32", o.gpu.tf32, "fp32 matmuls and convolutions on TF32 tensor cores");
+  app.add_flag("--channels-last", o.gpu.channels_last, "Convolution weights in NHWC memory");
+  app.add_flag("--cuda-graphs", o.gpu.cuda_graphs, "Replay each step's forward and backward from a CUDA graph");
+  app.add_option("--pin-memory", o.gpu.pin_memory, "Inputs made in page-locked memory, copied without blocking")
+      ->capture_default_str();
   app.add_option("--seed", o.seed)->capture_default_str();
   return slipstream::run_app("slip_bench", app, argc, argv, [&]() -> int {
     std::cout << slipstream::run_step_benchmark(o) << "\n";

@@ -21,6 +21,22 @@ int main(int argc, char** argv) {
   app.add_option("--csv-separator", c.csv_separator, "CSV separator (default: ',' for csv, tab for tsv)");
   app.add_option("--bpe", c.bpe, "CLIP's bpe_simple_vocab_16e6.txt.gz (default: assets/ or open_clip's package)");
   app.add_option("--synthetic-samples", c.synthetic_samples, "Corpus size of --dataset synthetic")->capture_default_str();
+  const char* streaming = "Streamed WebDataset shards (--root: paths, pipe:COMMAND or http(s) URLs)";
+  app.add_option("--streaming", c.streaming,
+                 "auto: streamed when a shard is pipe:/http(s) or --train-num-samples/--dataset-resampled is given; on; off")
+      ->capture_default_str()->group(streaming);
+  app.add_option("--train-num-samples", c.train_num_samples, "Samples per epoch over all ranks (0: the shards' counts)")
+      ->capture_default_str()->group(streaming);
+  app.add_flag("--dataset-resampled", c.dataset_resampled, "Draw shards with replacement")->group(streaming);
+  app.add_option("--train-data-upsampling-factors", c.train_data_upsampling_factors,
+                 "A weight per '::'-joined shard list, e.g. 1::2 (with --dataset-resampled)")->group(streaming);
+  app.add_option("--shuffle-buffer", c.shuffle_buffer, "Samples in the shuffle buffer")->capture_default_str()->group(streaming);
+  app.add_option("--shard-readers", c.shard_readers, "Shards read at once per process")->capture_default_str()->group(streaming);
+  app.add_option("--shard-errors", c.shard_errors, "skip (log, count and go on) or fail")->capture_default_str()->group(streaming);
+  app.add_option("--shard-timeout", c.shard_timeout, "Seconds without a byte before a shard fails")
+      ->capture_default_str()->group(streaming);
+  app.add_option("--max-failed-shards", c.max_failed_shards,
+                 "Share of a pass's shards that may fail (per process) before the run stops")->capture_default_str()->group(streaming);
   app.add_option("--model", c.model, "Registered model name or a model JSON")->capture_default_str();
   app.add_option("--ssl-mlp-dim", c.ssl_mlp_dim, "Hidden width of the SimCLR head (0: the model's, 4096 in SLIP's)")->capture_default_str();
   app.add_option("--ssl-emb-dim", c.ssl_emb_dim, "Output width of the SimCLR head (0: the model's, 256 in SLIP's)")->capture_default_str();

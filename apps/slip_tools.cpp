@@ -24,6 +24,9 @@
 #include "slipstream/data/text/clip_tokenizer.h"
 #include "slipstream/data/datasets/corpus_metadata.h"
 #include "slipstream/data/datasets/open_dataset.h"
+#include "slipstream/data/streaming/sample_stream.h"
+#include "slipstream/data/streaming/shard_list.h"
+#include "slipstream/core/atomic_file.h"
 #endif
 #ifdef SLIPSTREAM_WITH_OPENCV
 #include "slipstream/tools/demo_corpus.h"
@@ -108,6 +111,22 @@ void tokenize_lines(const std::string& bpe_path, const std::string& sentencepiec
 }
 
 // slip_tools index: the corpus's metadata as a slipstream index file, with its size and open time.
+// webdataset: every shard streamed through once, its complete samples counted into a sizes.json
+// (open_clip's format), which streaming reads beside the shards for the epoch length and the ETA.
+void write_shard_sizes(const std::string& pattern, const std::string& output, int threads) {
+  const slipstream::ShardList shards = slipstream::parse_shard_list(pattern);
+  std::vector<std::string> problems;
+  const std::vector<int64_t> counts = slipstream::count_shard_samples(shards, threads, problems);
+  slipstream::write_file_atomically(output, slipstream::sizes_json(shards, counts));
+  int64_t total = 0;
+  for (int64_t count : counts) total += count;
+  for (const std::string& problem : problems) std::fprintf(stderr, "[data] %s\n", problem.c_str());
+  std::printf("wrote %s: %lld samples in %zu shards%s (--train-num-samples %lld)\n", output.c_str(),
+              static_cast<long long>(total), shards.urls.size(),
+              problems.empty() ? "" : (", " + std::to_string(problems.size()) + " shards unreadable to the end").c_str(),
+              static_cast<long long>(total));
+}
+
 void write_metadata_index(const std::string& corpus, const std::string& metadata, const std::string& subset,
                           const std::string& python, const slipstream::CsvColumns& columns, const std::string& output) {
   using Clock = std::chrono::steady_clock;
@@ -192,11 +211,31 @@ int main(int argc, char** argv) {
     command->add_option("--csv-img-key", dataset_options.csv.image_column, "CSV column of image paths")->capture_default_str();
     command->add_option("--csv-caption-key", dataset_options.csv.caption_column, "CSV column of captions")->capture_default_str();
   };
+  auto* stream_command = app.add_subcommand(
+      "stream", "Print the samples a rank reads from streamed WebDataset shards, in order (source, tab, caption)");
+  std::string stream_root;
+  slipstream::SampleStreamOptions stream_options;
+  int64_t stream_count = 100, stream_pass = 0;
+  stream_command->add_option("--root", stream_root, "The shards: paths, pipe:COMMAND or http(s) URLs; braces, '::'")
+      ->required();
+  stream_command->add_option("--count", stream_count, "Samples to print")->capture_default_str();
+  stream_command->add_option("--seed", stream_options.seed)->capture_default_str();
+  stream_command->add_option("--rank", stream_options.rank)->capture_default_str();
+  stream_command->add_option("--world-size", stream_options.world_size)->capture_default_str();
+  stream_command->add_option("--pass", stream_pass, "The pass over the shards to start at")->capture_default_str();
+  stream_command->add_option("--shard-readers", stream_options.readers)->capture_default_str();
+  stream_command->add_option("--shuffle-buffer", stream_options.shuffle_buffer)->capture_default_str();
+  stream_command->add_flag("--dataset-resampled", stream_options.resampled);
+  stream_command->add_option("--shard-timeout", stream_options.source.stall_timeout_seconds)->capture_default_str();
   auto* index_command = app.add_subcommand(
-      "index", "Convert a corpus's metadata (SLIP's pickle/numpy, COCO/RedCaps JSON, CSV) into a memory-mapped index");
+      "index", "Convert a corpus's metadata (SLIP's pickle/numpy, COCO/RedCaps JSON, CSV) into a memory-mapped index, "
+               "or count a webdataset's samples per shard (sizes.json)");
   add_dataset_flags(index_command);
   std::string index_output, python = "python3", yfcc_subset;
-  index_command->add_option("--output", index_output, "The index file to write")->required();
+  index_command->add_option("--output", index_output,
+                            "The index file to write (webdataset: sizes.json, put beside the shards)")->required();
+  int index_threads = 8;
+  index_command->add_option("-j,--threads", index_threads, "webdataset: shards read at once")->capture_default_str();
   index_command->add_option("--python", python, "Python (with numpy for .npy) that reads pickles")->capture_default_str();
   index_command->add_option("--subset", yfcc_subset,
                             "yfcc15m from YFCC100M's yfcc100m_dataset.txt: the subset list (yfcc100m_subset_data.tsv); "
@@ -216,12 +255,14 @@ int main(int argc, char** argv) {
   preview_command->add_option("--epoch", preview_options.epoch, "Epoch of the augmentations")->capture_default_str();
   preview_command->add_option("--output", preview_output, "PNG to write")->capture_default_str();
   auto* demo_command = app.add_subcommand("make-demo-data",
-                                          "Render the demo corpus (coloured shapes with captions, a held-out split)");
+                                          "Render the demo corpus (coloured shapes or letters with captions, a held-out split)");
   slipstream::DemoCorpusOptions demo_options;
   demo_command->add_option("--output", demo_options.output, "Folder to write")->required();
+  demo_command->add_option("--kind", demo_options.kind, "shapes (the quickstart's) or letters (capitals in Hershey fonts)")
+      ->capture_default_str();
   demo_command->add_option("--train-samples", demo_options.train_samples, "Training image-caption pairs")->capture_default_str();
   demo_command->add_option("--held-out-per-combination", demo_options.held_out_per_combination,
-                           "Test images per held-out shape-colour combination")->capture_default_str();
+                           "Test images per held-out object-colour combination")->capture_default_str();
   demo_command->add_option("--probe-train-per-class", demo_options.probe_train_per_class,
                            "Labelled training images per class (for linear probes)")->capture_default_str();
   demo_command->add_option("--image-size", demo_options.image_size, "Image side in pixels")->capture_default_str();
@@ -265,7 +306,22 @@ int main(int argc, char** argv) {
       std::cout << slipstream::describe(slipstream::build_info());
     }
 #ifdef SLIPSTREAM_WITH_DATA
-    if (index_command->parsed()) {
+    if (stream_command->parsed()) {
+      slipstream::SampleStream stream(std::make_shared<const slipstream::ShardList>(slipstream::parse_shard_list(stream_root)),
+                                      stream_options);
+      stream.start_pass(stream_pass);
+      for (int64_t i = 0; i < stream_count; ++i) {
+        const slipstream::StreamedSample sample = stream.next();
+        std::cout << sample.source << "\t" << sample.caption << "\n";
+      }
+      const slipstream::StreamCounters counters = stream.counters();
+      std::cerr << "shards opened " << counters.shards_opened << ", failed " << counters.shards_failed
+                << ", keys without an image or a caption " << counters.incomplete_samples << "\n";
+    }
+    if (index_command->parsed() && dataset_options.dataset == "webdataset") {
+      write_shard_sizes(dataset_options.root.empty() ? dataset_options.metadata : dataset_options.root, index_output,
+                        index_threads);
+    } else if (index_command->parsed()) {
       write_metadata_index(dataset_options.dataset, dataset_options.metadata, yfcc_subset, python, dataset_options.csv,
                            index_output);
     }
@@ -287,9 +343,9 @@ int main(int argc, char** argv) {
     if (demo_command->parsed()) {
       const slipstream::DemoCorpusReport report = slipstream::write_demo_corpus(demo_options);
       std::printf("wrote %s: %lld training pairs (train.csv and %zu WebDataset shards %s), %lld held-out test images "
-                  "(dataset_catalog.json: demo_shapes, demo_colours)\n",
+                  "(dataset_catalog.json: demo_%s, demo_colours)\n",
                   demo_options.output.c_str(), static_cast<long long>(report.train_samples), report.shards.size(),
-                  report.shard_pattern.c_str(), static_cast<long long>(report.held_out_samples));
+                  report.shard_pattern.c_str(), static_cast<long long>(report.held_out_samples), demo_options.kind.c_str());
     }
     if (plot_command->parsed()) {
       for (const std::string& input : plot_inputs) {

@@ -7,8 +7,8 @@
   timm       a timm VisionTransformer state dict (.pth, .bin or .safetensors), e.g. for LiT's locked
              image tower: the classifier head is dropped and names get the `visual.` prefix.
   open_clip  an open_clip / OpenAI CLIP state dict. The text tower's names are already slipstream's.
-             A modified ResNet maps name for name (its attention pool projects to the joint space, so
-             `image_projection` becomes the identity). An OpenAI-layout ViT is renamed to timm's layout
+             A modified ResNet maps name for name; its attention pool projects to the joint space, so
+             the model config says "image_projection": false and there is none. An OpenAI-layout ViT is renamed to timm's layout
              (conv1 -> patch_embed.proj, ln_pre -> norm_pre, ln_post -> norm,
              in_proj -> qkv, ...); its model config needs pre_norm, layer_norm_eps 1e-5 and, for the
              OpenAI weights, quick_gelu. The shape is never guessed: it comes from open_clip's own
@@ -114,7 +114,6 @@ def convert_open_clip(state_dict):
         for name, tensor in visual.items():
             weights["visual." + name] = tensor
         output_dim = visual["attnpool.c_proj.weight"].shape[0]
-        weights["image_projection"] = torch.eye(output_dim, dtype=visual["attnpool.c_proj.weight"].dtype)
         shape = {"type": "modified_resnet", "output_dim": output_dim}
     elif "conv1.weight" in visual:  # OpenAI-layout ViT
         vit, shape = openai_vit_to_timm(visual)
@@ -230,6 +229,7 @@ def model_config_for_open_clip(weights, cfg, preprocess, name):
         shape = {"type": "modified_resnet", "image_size": image_size, "width": width,
                  "heads": width * 32 // int(vision.get("head_width", 64)), "resnet_layers": [int(n) for n in vision["layers"]],
                  "output_dim": int(cfg["embed_dim"])}
+        out["image_projection"] = False  # the attention pool projects to the joint space
     else:
         width = int(vision.get("width", 768))
         shape = {"type": "vit", "image_size": image_size, "patch_size": int(vision.get("patch_size", 16)), "width": width,

@@ -5,13 +5,14 @@
 # colour, and prints both models' accuracies beside chance. Also writes loss curves (loss.png),
 # TensorBoard logs and every run's checkpoints under the output folder.
 #   scripts/quickstart.sh [--out DIR] [--device auto|cpu|cuda] [--epochs-clip N] [--epochs-slip N]
-#                         [--train-samples N]
+#                         [--train-samples N] [--seed N] [--data DIR]
+# --data: a corpus make-demo-data rendered before (default OUT/data, rendered when missing).
 # Environment: SLIPSTREAM_BUILD_DIR (default build), SLIPSTREAM_VENV (the set-up's Python).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-out="runs/quickstart" device="auto" epochs_clip=10 epochs_slip=12 samples=20000
+out="runs/quickstart" device="auto" epochs_clip=10 epochs_slip=12 samples=20000 seed=0 data=""
 while (($#)); do
   case "$1" in
     --out) out="$2"; shift 2 ;;
@@ -19,7 +20,9 @@ while (($#)); do
     --epochs-clip) epochs_clip="$2"; shift 2 ;;
     --epochs-slip) epochs_slip="$2"; shift 2 ;;
     --train-samples) samples="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --seed) seed="$2"; shift 2 ;;
+    --data) data="$2"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "quickstart: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,7 +54,7 @@ if [[ ! -f "$bpe" ]]; then
 fi
 
 # 2. The corpus: train.csv, WebDataset shards and the held-out split with SLIP's catalog files.
-data="$out/data"
+data="${data:-$out/data}"
 if [[ ! -f "$data/held_out.json" ]]; then
   say "rendering the demo corpus into $data"
   "$build/slip_tools" make-demo-data --output "$data" --train-samples "$samples"
@@ -66,7 +69,7 @@ for family in clip slip; do
   say "pre-training DEMO_${family^^} for $epochs epochs (output: $out/$family)"
   t0=$(date +%s)
   "$build/slip_pretrain" --dataset webdataset --root "$pattern" --model "configs/demo/demo_$family.json" \
-    --bpe "$bpe" --batch-size 128 --epochs "$epochs" --warmup-epochs 1 --lr 5e-3 --workers "$(nproc)" \
+    --bpe "$bpe" --batch-size 128 --epochs "$epochs" --warmup-epochs 1 --lr 5e-3 --workers "$(nproc)" --seed "$seed" \
     --device "$device" --print-freq 50 --output-dir "$out/$family" \
     --eval-catalog "$data/dataset_catalog.json" --eval-dataset demo_shapes
   echo "$(( $(date +%s) - t0 ))" > "$out/$family/train_seconds.txt"

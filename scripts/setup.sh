@@ -22,7 +22,7 @@ fail() { echo "[setup] error: $*" >&2; exit 1; }
 packages=(g++ clang libclang-rt-14-dev cmake ninja-build ccache pkg-config git python3 python3-venv
           libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
           libicu-dev zlib1g-dev libjpeg-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-          libsentencepiece-dev libgloo-dev wordnet-base)
+          libsentencepiece-dev libgloo-dev libcurl4-openssl-dev wordnet-base)
 missing=()
 for package in "${packages[@]}"; do
   if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -44,4 +44,24 @@ else
 fi
 echo "[test] unit tests"
 (cd "$build" && ctest -LE parity --output-on-failure --timeout 600 ${CTEST_ARGS:-}) || status=1
+# The core alone, as a bare GPU host builds it: LibTorch, and the header-only libraries and
+# GoogleTest's sources from scripts/pack_gpu_build.sh instead of any package; then the GPU script
+# rehearsed on the CPU (bench/gpu/run.sh --cpu-rehearsal: the GPU tests report skipped here).
+echo "[test] the core as a bare GPU host builds it, and the GPU script's CPU rehearsal"
+core="$build-core"
+start=$(date +%s)
+mkdir -p "$core"
+if bash scripts/pack_gpu_build.sh "$core-pack" --no-wheels > /dev/null &&
+   cmake -S . -B "$core" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLIPSTREAM_CORE_ONLY=ON -DSLIPSTREAM_PYTHON="$venv/bin/python" \
+     -DSLIPSTREAM_HEADERS_DIR="$core-pack/headers" -DSLIPSTREAM_GTEST_SOURCE_DIR="$core-pack/googletest" \
+     -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON -DCMAKE_DISABLE_FIND_PACKAGE_CLI11=ON \
+     -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON > "$core/configure.log" 2>&1 &&
+   cmake --build "$core" -j "$(nproc)" --target slip_bench test_gpu slip_run > "$core/build.log" 2>&1; then
+  echo "[test] core build took $(( $(date +%s) - start ))s"
+  start=$(date +%s)
+  bash bench/gpu/run.sh --cpu-rehearsal --build "$core" --out "$core/gpu_rehearsal" || status=1
+  echo "[test] the rehearsal took $(( $(date +%s) - start ))s"
+else
+  tail -30 "$core/configure.log" "$core/build.log" 2>/dev/null; echo "[test] the core-only build failed"; status=1
+fi
 exit $status

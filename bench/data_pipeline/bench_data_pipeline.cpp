@@ -1,7 +1,8 @@
-// Benchmark (not a test): SLIP's per-sample data work on one thread — decode a JPEG, make the CLIP
-// view and the two SimCLR views, tokenize the caption — over the given image files, reporting
-// images per second as one JSON line. bench/data_pipeline/run.sh runs it beside the Python
-// reference (PIL + torchvision + open_clip's tokenizer) on the same files.
+// Benchmark (not a test): SLIP's per-sample data work on one thread — decode an image (JPEG, PNG,
+// ...), make the CLIP view and the two SimCLR views, tokenize the caption — over the given image
+// files, reporting images per second as one JSON line. bench/data_pipeline/run.sh runs it beside
+// the two Python references (PIL + torchvision.transforms, and torchvision.io + transforms.v2 on
+// uint8 tensors, each with open_clip's tokenizer) on the same files.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
   std::string bpe_path, caption = "a photograph of a street with people and shops in the evening";
   double seconds = 10.0;
   bool reduced_decode = true;
-  app.add_option("files", files, "JPEG files")->required();
+  app.add_option("files", files, "Image files (JPEG, PNG, ...)")->required();
   app.add_option("--bpe", bpe_path, "CLIP's bpe_simple_vocab_16e6.txt.gz")->required();
   app.add_option("--seconds", seconds, "Measuring time")->capture_default_str();
   app.add_option("--reduced-decode", reduced_decode, "Decode JPEGs at reduced size when the crops allow")

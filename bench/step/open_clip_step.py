@@ -2,9 +2,12 @@
 """The reference for slip_bench: open_clip's model and loss driven as open_clip_train's step drives
 them (autocast at the precision, ClipLoss, backward with a GradScaler for fp16, AdamW, the logit
 scale clamped), on the same synthetic inputs, timed the same way (wall time on the CPU, CUDA events
-on a GPU), printed as the same JSON.
+on a GPU), printed as the same JSON. --slip adds SLIP's SimCLR branch as SLIP's models.py builds it
+over the image tower: the MLP (Linear-BN-ReLU-Linear-BN-ReLU-Linear, 4096 and 256 wide) on the
+tower's pooled features before the projection, two more views through the tower, and SLIP's
+SIMCLRLoss (temperature 0.1) added to the CLIP loss. --grad-checkpointing: open_clip's own.
 
-  open_clip_step.py --open-clip-model ViT-B-16 | --open-clip-config CFG.json --batch 32 [--precision fp32]
+  open_clip_step.py --open-clip-model ViT-B-16 | --open-clip-config CFG.json --batch 32 [--precision fp32] [--slip]
 """
 import argparse
 import json
@@ -13,6 +16,30 @@ import resource
 import time
 
 import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def simclr_loss(q_a, q_b, tau=0.1):
+    """SLIP's SIMCLRLoss on one process."""
+    q_a, q_b = F.normalize(q_a, dim=-1), F.normalize(q_b, dim=-1)
+    labels = torch.arange(q_a.size(0), device=q_a.device)
+    masks = F.one_hot(labels, q_a.size(0)) * 1e9
+    logits_aa = q_a @ q_a.t() / tau - masks
+    logits_bb = q_b @ q_b.t() / tau - masks
+    logits_ab = q_a @ q_b.t() / tau
+    logits_ba = q_b @ q_a.t() / tau
+    return (F.cross_entropy(torch.cat([logits_ab, logits_aa], 1), labels) +
+            F.cross_entropy(torch.cat([logits_ba, logits_bb], 1), labels)) / 2
+
+
+def pooled_and_projected(visual, images):
+    """The tower's pooled features before its projection, and the projected embedding."""
+    projection = visual.proj
+    visual.proj = None
+    pooled = visual(images)  # [B, width]
+    visual.proj = projection
+    return pooled, pooled @ projection
 
 
 def main():
@@ -27,6 +54,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--flops-per-step", type=float, default=0.0, help="slip_bench's count, for achieved FLOP/s")
     parser.add_argument("--peak-tflops", type=float, default=0.0)
+    parser.add_argument("--slip", action="store_true", help="SLIP: the SimCLR branch and loss added")
+    parser.add_argument("--grad-checkpointing", action="store_true")
     args = parser.parse_args()
 
     import open_clip
@@ -40,6 +69,14 @@ def main():
     else:
         model = open_clip.create_model(args.open_clip_model)
         name = args.open_clip_model
+    if args.slip:  # SLIP's image_mlp over the tower's pooled width
+        width = model.visual.proj.shape[0]
+        model.image_mlp = nn.Sequential(nn.Linear(width, 4096), nn.BatchNorm1d(4096), nn.ReLU(inplace=True),
+                                        nn.Linear(4096, 4096), nn.BatchNorm1d(4096), nn.ReLU(inplace=True),
+                                        nn.Linear(4096, 256))
+        name = "SLIP " + name
+    if args.grad_checkpointing:
+        model.set_grad_checkpointing(True)
     device = torch.device(args.device)
     model.to(device).train()
     loss_fn = ClipLoss()
@@ -77,8 +114,17 @@ def main():
         images, tokens = batch()
         mark(marks)
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            image_features, text_features, logit_scale = model(images, tokens)
-            loss = loss_fn(image_features, text_features, logit_scale)
+            if args.slip:  # SLIP's order: the two SimCLR views, then the CLIP view and the text
+                aug1, _ = pooled_and_projected(model.visual, images.roll(1, 0))
+                aug2, _ = pooled_and_projected(model.visual, images.flip(0))
+                _, image_features = pooled_and_projected(model.visual, images)
+                text_features = model.encode_text(tokens)
+                loss = loss_fn(F.normalize(image_features, dim=-1), F.normalize(text_features, dim=-1),
+                               model.logit_scale.exp())
+                loss = loss + simclr_loss(model.image_mlp(aug1), model.image_mlp(aug2))
+            else:
+                image_features, text_features, logit_scale = model(images, tokens)
+                loss = loss_fn(image_features, text_features, logit_scale)
         mark(marks)
         (scaler.scale(loss) if scaler else loss).backward()
         mark(marks)
@@ -107,6 +153,7 @@ def main():
               else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps({
         "trainer": "open_clip", "model": name, "batch": args.batch, "precision": args.precision, "device": str(device),
+        "grad_checkpointing": args.grad_checkpointing,
         "steps": args.steps, "warmup": args.warmup, "samples_per_second": args.batch / seconds, "phases_ms": phases,
         "flops_per_step": args.flops_per_step or None, "achieved_tflops": achieved,
         "peak_tflops": args.peak_tflops or None,

@@ -144,36 +144,51 @@ Example Loader::load_sample(int64_t position, int64_t index, int64_t& chosen_ind
 Batch Loader::build(int64_t step) {
   const int64_t begin = step * options_.batch_size;
   const int64_t end = std::min<int64_t>(begin + options_.batch_size, static_cast<int64_t>(plan_.size()));
-  const int64_t rows = end - begin;
-  Batch batch;
+  std::vector<Example> examples;
+  std::vector<int64_t> indices;
+  int64_t replaced = 0;
+  for (int64_t position = begin; position < end; ++position) {
+    int64_t chosen = 0;
+    examples.push_back(load_sample(position, plan_[static_cast<size_t>(position)], chosen, replaced));
+    indices.push_back(chosen);
+  }
+  Batch batch = assemble_batch(std::move(examples), indices, pipeline_->options(), pin_);
   batch.epoch = epoch_;
   batch.step = step;
-  const at::TensorOptions long_options = at::TensorOptions().dtype(at::kLong).pinned_memory(pin_);
+  batch.replaced = replaced;
+  return batch;
+}
+
+Batch assemble_batch(std::vector<Example> examples, const std::vector<int64_t>& indices, const PipelineOptions& pipeline,
+                     bool pin) {
+  const auto rows = static_cast<int64_t>(examples.size());
+  Batch batch;
+  const at::TensorOptions long_options = at::TensorOptions().dtype(at::kLong).pinned_memory(pin);
   batch.indices = at::empty({rows}, long_options);
   batch.labels = at::empty({rows}, long_options);
   std::vector<std::vector<int64_t>> token_rows, augmented_rows;
   for (int64_t row = 0; row < rows; ++row) {
-    int64_t chosen = 0;
-    Example example = load_sample(begin + row, plan_[static_cast<size_t>(begin + row)], chosen, batch.replaced);
+    Example& example = examples[static_cast<size_t>(row)];
     if (row == 0) {
       for (const at::Tensor& view : example.views) {
         batch.views.push_back(at::empty({rows, view.size(0), view.size(1), view.size(2)},
-                                        at::TensorOptions().dtype(view.scalar_type()).pinned_memory(pin_)));  // [B, 3, S, S]
+                                        at::TensorOptions().dtype(view.scalar_type()).pinned_memory(pin)));  // [B, 3, S, S]
       }
     }
     for (size_t v = 0; v < example.views.size(); ++v) batch.views[v][row].copy_(example.views[v]);
-    batch.indices.data_ptr<int64_t>()[row] = chosen;
+    batch.indices.data_ptr<int64_t>()[row] = indices[static_cast<size_t>(row)];
     batch.labels.data_ptr<int64_t>()[row] = example.label;
     batch.captions.push_back(std::move(example.caption));
-    if (pipeline_->options().tokenizer) token_rows.push_back(std::move(example.tokens));
-    if (pipeline_->options().caption_view) augmented_rows.push_back(std::move(example.tokens_aug));
+    batch.sources.push_back(std::move(example.source));
+    if (pipeline.tokenizer) token_rows.push_back(std::move(example.tokens));
+    if (pipeline.caption_view) augmented_rows.push_back(std::move(example.tokens_aug));
   }
-  if (pipeline_->options().tokenizer) {
-    batch.tokens = pad_token_rows(token_rows, pipeline_->options().context_length);  // [B, context]
-    if (pin_) batch.tokens = batch.tokens.pin_memory();
-    if (pipeline_->options().caption_view) {
-      batch.tokens_aug = pad_token_rows(augmented_rows, pipeline_->options().context_length);  // [B, context]
-      if (pin_) batch.tokens_aug = batch.tokens_aug.pin_memory();
+  if (pipeline.tokenizer) {
+    batch.tokens = pad_token_rows(token_rows, pipeline.context_length);  // [B, context]
+    if (pin) batch.tokens = batch.tokens.pin_memory();
+    if (pipeline.caption_view) {
+      batch.tokens_aug = pad_token_rows(augmented_rows, pipeline.context_length);  // [B, context]
+      if (pin) batch.tokens_aug = batch.tokens_aug.pin_memory();
     }
   }
   return batch;

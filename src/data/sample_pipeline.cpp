@@ -64,6 +64,7 @@ Image SamplePipeline::decode(const RawSample& sample) const {
 Example SamplePipeline::operator()(const RawSample& sample, uint64_t seed, uint64_t epoch, int64_t index) const {
   Example example;
   example.label = sample.label;
+  example.source = sample.source;
   if (!sample.captions.empty()) {
     std::mt19937_64 rng = sample_rng(seed, epoch, static_cast<uint64_t>(index), kCaptionStream);
     example.caption = sample.captions[std::uniform_int_distribution<size_t>(0, sample.captions.size() - 1)(rng)];

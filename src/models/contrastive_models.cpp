@@ -55,15 +55,18 @@ ClipModelImpl::ClipModelImpl(const ModelConfig& config) : ContrastiveModelImpl(c
   register_module("transformer", text_->transformer);
   register_module("ln_final", text_->ln_final);
   register_parameter("text_projection", text_->text_projection);
-  image_projection = register_parameter("image_projection", at::empty({vision_width, config_.embed_dim}));
+  if (config_.image_projection) {
+    image_projection = register_parameter("image_projection", at::empty({vision_width, config_.embed_dim}));
+    normal_(image_projection, 0.0, std::pow(static_cast<double>(vision_width), -0.5));
+  }
   const bool siglip = config_.contrastive_loss == "siglip";
   logit_scale = register_parameter("logit_scale", at::full({}, std::log(siglip ? 10.0 : 1.0 / 0.07)));
   if (siglip) logit_bias = register_parameter("logit_bias", at::full({}, -10.0));
-  normal_(image_projection, 0.0, std::pow(static_cast<double>(vision_width), -0.5));
 }
 
 at::Tensor ClipModelImpl::encode_image(const at::Tensor& images) {
-  return visual_->forward(images).matmul(image_projection);  // [B, E]
+  const at::Tensor pooled = visual_->forward(images);  // [B, output width]
+  return image_projection.defined() ? pooled.matmul(image_projection) : pooled;  // [B, E]
 }
 
 at::Tensor ClipModelImpl::encode_text(const at::Tensor& tokens) { return text_->forward(tokens); }

@@ -92,8 +92,11 @@ TrainingStepFlops training_step_flops(const ModelConfig& c, int64_t batch, int64
     out.vision += vision_tower_flops(c.vision, batch);
     out.text += text_tower_flops(c.text, batch);
     const double text_width = static_cast<double>(c.text.width);
-    out.heads += with_backward(matmul(b, vision_width, embed) + matmul(b, text_width, embed), 0.0);
-    out.loss += with_backward(2 * matmul(b, embed, gathered), 0.0);  // image x texts, text x images
+    const double image_projection = c.image_projection ? matmul(b, vision_width, embed) : 0.0;
+    out.heads += with_backward(image_projection + matmul(b, text_width, embed), 0.0);
+    // CLIP: image x texts and text x images; SigLIP: one product of the images with every text.
+    const double products = c.contrastive_loss == "siglip" ? 1.0 : 2.0;
+    out.loss += with_backward(products * matmul(b, embed, gathered), 0.0);
   }
   if (c.has_ssl_head()) {  // two SimCLR views through the tower and the MLP
     const int64_t side = c.ssl.image_size > 0 ? c.ssl.image_size : c.vision.image_size;

@@ -113,6 +113,10 @@ void validate(const ModelConfig& c) {
   require(c.contrastive_loss == "clip" || c.family == "clip" || c.family == "slip", n, "contrastive_loss",
           "siglip applies to the clip and slip families (got '" + c.family + "')");
   const VisionConfig& v = c.vision;
+  if (!c.image_projection) {
+    require(c.has_text() && v.type == "modified_resnet" && v.output_dim == c.embed_dim, n, "image_projection",
+            "false needs an image-text model with a modified_resnet tower whose vision.output_dim equals embed_dim");
+  }
   require(v.type == "vit" || v.type == "modified_resnet", n, "vision.type",
           "must be vit or modified_resnet (got '" + v.type + "')");
   require(v.image_size > 0 && v.width > 0 && v.heads > 0, n, "vision", "sizes must be positive");
@@ -166,6 +170,7 @@ std::string to_json(const ModelConfig& c) {
   if (c.has_ssl_head()) j["ssl"] = {{"mlp_dim", c.ssl.mlp_dim}, {"emb_dim", c.ssl.emb_dim}};
   if (c.ssl.image_size != 0) j["ssl"]["image_size"] = c.ssl.image_size;
   if (c.contrastive_loss != "clip") j["contrastive_loss"] = c.contrastive_loss;  // older configs stay byte-identical
+  if (!c.image_projection) j["image_projection"] = false;
   return j.dump(2);
 }
 
@@ -182,6 +187,7 @@ ModelConfig model_config_from_json(const std::string& text, const std::string& s
   top.read("family", c.family);
   top.read("embed_dim", c.embed_dim);
   top.read("contrastive_loss", c.contrastive_loss);
+  top.read("image_projection", c.image_projection);
   Reader vision(top.child("vision"), source + ":vision");
   vision.read("type", c.vision.type);
   vision.read("image_size", c.vision.image_size);

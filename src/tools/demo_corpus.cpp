@@ -38,7 +38,7 @@ struct Background {
 };
 const Background kBackgrounds[] = {{"grey", 128}, {"black", 25}, {"white", 232}, {"dark grey", 70}, {"light grey", 190}};
 
-constexpr int kSuperSampling = 4;  // shapes are drawn at 4x and area-averaged down
+constexpr int kSuperSampling = 4;  // shapes and letters are drawn at 4x and area-averaged down
 
 // The sample streams of sample_rng(seed, split, index, 0).
 constexpr uint64_t kTrainSplit = 1, kHeldOutSplit = 2, kProbeSplit = 3;
@@ -94,6 +94,7 @@ std::string with_articles(const std::string& text) {
   return out;
 }
 
+// `shape` is the object as captions name it: "triangle", or "letter G".
 std::string caption_for(const std::string& shape, const std::string& colour, const std::string& size,
                         const std::string& background, std::mt19937_64& rng) {
   const std::string sized = size.empty() ? "" : size + " ";
@@ -165,6 +166,20 @@ const std::vector<std::string>& demo_shapes() {
   return shapes;
 }
 
+const std::vector<std::string>& demo_letters() {
+  // No A or I (the tokenizer lowercases, and "a" and "i" are words); none that a turn of 30 degrees
+  // or a mirror makes into another of the set.
+  static const std::vector<std::string> letters = {"letter B", "letter E", "letter G", "letter K",
+                                                   "letter M", "letter R", "letter S", "letter X"};
+  return letters;
+}
+
+const std::vector<std::string>& demo_objects(const std::string& kind) {
+  if (kind == "shapes") return demo_shapes();
+  if (kind == "letters") return demo_letters();
+  throw ConfigError("--kind '" + kind + "': expected shapes or letters");
+}
+
 const std::vector<std::string>& demo_colours() {
   static const std::vector<std::string> colours = {"red", "green", "blue", "yellow", "purple", "orange", "cyan", "pink"};
   return colours;
@@ -172,8 +187,62 @@ const std::vector<std::string>& demo_colours() {
 
 int demo_held_out_colour(int shape) { return (3 * shape + 1) % 8; }
 
-DemoSample render_demo_sample(int shape, int colour, int64_t size, std::mt19937_64& rng) {
-  const std::string& shape_name = demo_shapes().at(static_cast<size_t>(shape));
+namespace {
+
+// A filled shape of `radius` around `centre`, turned by `rotation` radians (no random draws).
+void draw_shape(cv::Mat& picture, const std::string& shape_name, const cv::Point2d& centre, double radius,
+                double rotation, const cv::Scalar& fill) {
+  if (shape_name == "circle") {
+    cv::circle(picture, centre, static_cast<int>(radius), fill, cv::FILLED, cv::LINE_AA);
+  } else if (shape_name == "ring") {
+    cv::circle(picture, centre, static_cast<int>(radius * 0.84), fill, static_cast<int>(radius * 0.32), cv::LINE_AA);
+  } else {
+    std::vector<cv::Point> polygon;
+    for (const cv::Point2d& p : unit_outline(shape_name)) {
+      const double x = p.x * std::cos(rotation) - p.y * std::sin(rotation);
+      const double y = p.x * std::sin(rotation) + p.y * std::cos(rotation);
+      polygon.emplace_back(static_cast<int>(std::lround(centre.x + radius * x)), static_cast<int>(std::lround(centre.y + radius * y)));
+    }
+    cv::fillPoly(picture, std::vector<std::vector<cv::Point>>{polygon}, fill, cv::LINE_AA);
+  }
+}
+
+// One capital letter in one of OpenCV's Hershey fonts (upright or italic, a random stroke width),
+// its cap height 1.6 x `radius`, centred on `centre` and turned by `rotation` radians.
+void draw_letter(cv::Mat& picture, char letter, const cv::Point2d& centre, double radius, double rotation,
+                 const cv::Scalar& fill, std::mt19937_64& rng) {
+  static const int kFaces[] = {cv::FONT_HERSHEY_SIMPLEX, cv::FONT_HERSHEY_DUPLEX, cv::FONT_HERSHEY_COMPLEX,
+                               cv::FONT_HERSHEY_TRIPLEX, cv::FONT_HERSHEY_PLAIN};
+  const int face = kFaces[pick(rng, 5)] | (pick(rng, 3) == 0 ? cv::FONT_ITALIC : 0);
+  const std::string text(1, letter);
+  int baseline = 0;
+  const cv::Size unit = cv::getTextSize(text, face, 1.0, 1, &baseline);
+  const double font_scale = 1.6 * radius / std::max(1, unit.height);
+  const int thickness = std::max(1, static_cast<int>(std::lround(radius * uniform(rng, 0.12, 0.26))));
+  const cv::Size box = cv::getTextSize(text, face, font_scale, thickness, &baseline);
+  // Drawn upright into a mask, turned about the letter's centre, then painted through the mask.
+  cv::Mat mask = cv::Mat::zeros(picture.size(), CV_8UC1);
+  const cv::Point origin(static_cast<int>(std::lround(centre.x - box.width / 2.0)),
+                         static_cast<int>(std::lround(centre.y + box.height / 2.0)));
+  cv::putText(mask, text, origin, face, font_scale, cv::Scalar(255), thickness, cv::LINE_AA);
+  const cv::Mat turn = cv::getRotationMatrix2D(centre, rotation * 180.0 / M_PI, 1.0);
+  cv::Mat turned;
+  cv::warpAffine(mask, turned, turn, mask.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
+  for (int y = 0; y < picture.rows; ++y) {
+    auto* row = picture.ptr<cv::Vec3b>(y);
+    const uint8_t* alpha = turned.ptr<uint8_t>(y);
+    for (int x = 0; x < picture.cols; ++x) {
+      if (alpha[x] == 0) continue;
+      const double a = alpha[x] / 255.0;
+      for (int c = 0; c < 3; ++c) row[x][c] = cv::saturate_cast<uint8_t>(row[x][c] * (1.0 - a) + fill[c] * a);
+    }
+  }
+}
+
+}  // namespace
+
+DemoSample render_demo_sample(const std::string& kind, int object, int colour, int64_t size, std::mt19937_64& rng) {
+  const std::string& object_name = demo_objects(kind).at(static_cast<size_t>(object));
   const Rgb base = kColourValues[colour];
   const int canvas = static_cast<int>(size) * kSuperSampling;
   const Background& background = kBackgrounds[pick(rng, 5)];
@@ -181,7 +250,7 @@ DemoSample render_demo_sample(int shape, int colour, int64_t size, std::mt19937_
   cv::Mat picture(canvas, canvas, CV_8UC3,
                   cv::Scalar(tint(background.level), tint(background.level), tint(background.level)));  // RGB order
 
-  // Neutral distractors under the shape: dots and thin lines, far enough from the background's level.
+  // Neutral distractors under the object: dots and thin lines, far enough from the background's level.
   const int distractors = pick(rng, 4);
   for (int d = 0; d < distractors; ++d) {
     const int level = background.level < 128 ? background.level + 60 + pick(rng, 60) : background.level - 60 - pick(rng, 60);
@@ -196,24 +265,16 @@ DemoSample render_demo_sample(int shape, int colour, int64_t size, std::mt19937_
     }
   }
 
-  // The shape: radius, centre, rotation and a jittered colour.
+  // The object: radius, centre, rotation (letters turn at most 30 degrees) and a jittered colour.
   const double radius = canvas * uniform(rng, 0.16, 0.34);
   const cv::Point2d centre(uniform(rng, radius * 0.9, canvas - radius * 0.9), uniform(rng, radius * 0.9, canvas - radius * 0.9));
-  const double rotation = uniform(rng, 0, 2 * M_PI);
+  const double rotation = kind == "letters" ? uniform(rng, -M_PI / 6, M_PI / 6) : uniform(rng, 0, 2 * M_PI);
   const auto jitter = [&](int value) { return std::clamp(value + static_cast<int>(uniform(rng, -18, 18)), 0, 255); };
   const cv::Scalar fill(jitter(base.r), jitter(base.g), jitter(base.b));
-  if (shape_name == "circle") {
-    cv::circle(picture, centre, static_cast<int>(radius), fill, cv::FILLED, cv::LINE_AA);
-  } else if (shape_name == "ring") {
-    cv::circle(picture, centre, static_cast<int>(radius * 0.84), fill, static_cast<int>(radius * 0.32), cv::LINE_AA);
+  if (kind == "letters") {
+    draw_letter(picture, object_name.back(), centre, radius, rotation, fill, rng);
   } else {
-    std::vector<cv::Point> polygon;
-    for (const cv::Point2d& p : unit_outline(shape_name)) {
-      const double x = p.x * std::cos(rotation) - p.y * std::sin(rotation);
-      const double y = p.x * std::sin(rotation) + p.y * std::cos(rotation);
-      polygon.emplace_back(static_cast<int>(std::lround(centre.x + radius * x)), static_cast<int>(std::lround(centre.y + radius * y)));
-    }
-    cv::fillPoly(picture, std::vector<std::vector<cv::Point>>{polygon}, fill, cv::LINE_AA);
+    draw_shape(picture, object_name, centre, radius, rotation, fill);
   }
   cv::Mat small;
   cv::resize(picture, small, cv::Size(static_cast<int>(size), static_cast<int>(size)), 0, 0, cv::INTER_AREA);
@@ -228,14 +289,15 @@ DemoSample render_demo_sample(int shape, int colour, int64_t size, std::mt19937_
   }
   const double share = radius / canvas;
   const std::string size_word = share < 0.21 ? (pick(rng, 2) ? "small" : "tiny") : share > 0.29 ? (pick(rng, 2) ? "large" : "big") : "";
-  sample.caption = caption_for(shape_name, demo_colours()[colour], size_word, background.name, rng);
-  sample.shape = shape;
+  sample.caption = caption_for(object_name, demo_colours()[colour], size_word, background.name, rng);
+  sample.shape = object;
   sample.colour = colour;
   return sample;
 }
 
 DemoCorpusReport write_demo_corpus(const DemoCorpusOptions& options) {
   if (options.output.empty()) throw ConfigError("--output: a folder is required");
+  demo_objects(options.kind);  // throws for an unknown kind
   if (options.train_samples <= 0) throw ConfigError("--train-samples must be positive");
   if (options.held_out_per_combination <= 0) throw ConfigError("--held-out-per-combination must be positive");
   if (options.probe_train_per_class <= 0) throw ConfigError("--probe-train-per-class must be positive");
@@ -244,8 +306,9 @@ DemoCorpusReport write_demo_corpus(const DemoCorpusOptions& options) {
   const fs::path root = fs::absolute(options.output);
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (const char* folder : {"images/train", "shards", "held_out"}) fs::create_directories(root / folder);
-  const std::vector<std::string>& shapes = demo_shapes();
+  const std::vector<std::string>& shapes = demo_objects(options.kind);  // the shapes or the letters
   const std::vector<std::string>& colours = demo_colours();
+  const std::string& kind = options.kind;
 
   // Training: the 56 combinations that are not held out, uniformly.
   std::vector<std::pair<int, int>> seen;
@@ -266,7 +329,7 @@ DemoCorpusReport write_demo_corpus(const DemoCorpusOptions& options) {
     for (int64_t i = shard * options.shard_size; i < end; ++i) {
       std::mt19937_64 rng = sample_rng(options.seed, kTrainSplit, static_cast<uint64_t>(i), 0);
       const auto [shape, colour] = seen[static_cast<size_t>(pick(rng, static_cast<int>(seen.size())))];
-      const DemoSample sample = render_demo_sample(shape, colour, options.image_size, rng);
+      const DemoSample sample = render_demo_sample(kind, shape, colour, options.image_size, rng);
       char key[16];
       std::snprintf(key, sizeof(key), "%06lld", static_cast<long long>(i));
       const std::string jpeg = encode_jpeg(sample.image);
@@ -304,17 +367,17 @@ DemoCorpusReport write_demo_corpus(const DemoCorpusOptions& options) {
   const auto write_labelled = [&](const std::string& split, uint64_t stream, int64_t count,
                                   const std::function<std::pair<int, int>(int64_t, std::mt19937_64&)>& combination) {
     for (int k = 0; k < 8; ++k) {
-      fs::create_directories(root / "held_out" / "shapes" / split / class_folder(k, shapes[k]));
+      fs::create_directories(root / "held_out" / kind / split / class_folder(k, shapes[k]));
       fs::create_directories(root / "held_out" / "colours" / split / class_folder(k, colours[k]));
     }
     parallel_for(count, threads, [&](int64_t i) {
       std::mt19937_64 rng = sample_rng(options.seed, stream, static_cast<uint64_t>(i), 0);
       const auto [shape, colour] = combination(i, rng);
-      const DemoSample sample = render_demo_sample(shape, colour, options.image_size, rng);
+      const DemoSample sample = render_demo_sample(kind, shape, colour, options.image_size, rng);
       const std::string jpeg = encode_jpeg(sample.image);
       char file[24];
       std::snprintf(file, sizeof(file), "%06lld.jpg", static_cast<long long>(i));
-      write_bytes(root / "held_out" / "shapes" / split / class_folder(shape, shapes[shape]) / file, jpeg);
+      write_bytes(root / "held_out" / kind / split / class_folder(shape, shapes[shape]) / file, jpeg);
       write_bytes(root / "held_out" / "colours" / split / class_folder(colour, colours[colour]) / file, jpeg);
     });
   };
@@ -334,18 +397,19 @@ DemoCorpusReport write_demo_corpus(const DemoCorpusOptions& options) {
   // SLIP's catalog, labels and templates for the two labellings. The prompts average over the other
   // attribute ("a red {}", "a green {}" ... for shapes), as the captions name both.
   nlohmann::ordered_json catalog, labels, templates, held_out = nlohmann::ordered_json::array();
-  for (const char* name : {"shapes", "colours"}) {
+  for (const std::string& name : {kind, std::string("colours")}) {
     catalog[std::string("demo_") + name] = {{"path", (root / "held_out" / name).string()},
                                             {"type", "imagefolder"}, {"train", "train"}, {"test", "test"}};
   }
-  labels["demo_shapes"] = shapes;
+  labels["demo_" + kind] = shapes;
   labels["demo_colours"] = colours;
   std::vector<std::string> shape_prompts = {"a photo of a {}.", "a {}."}, colour_prompts = {"something {}."};
   for (const std::string& colour : colours) shape_prompts.push_back(with_articles("a " + colour + " {}."));
   for (const std::string& shape : shapes) colour_prompts.push_back("the {} " + shape + ".");
-  templates["demo_shapes"] = shape_prompts;
+  templates["demo_" + kind] = shape_prompts;
   templates["demo_colours"] = colour_prompts;
-  for (int s = 0; s < 8; ++s) held_out.push_back({{"shape", shapes[s]}, {"colour", colours[demo_held_out_colour(s)]}});
+  const std::string object_key = kind == "letters" ? "letter" : "shape";
+  for (int s = 0; s < 8; ++s) held_out.push_back({{object_key, shapes[s]}, {"colour", colours[demo_held_out_colour(s)]}});
   write_file_atomically((root / "dataset_catalog.json").string(), catalog.dump(2) + "\n");
   write_file_atomically((root / "labels.json").string(), labels.dump(2) + "\n");
   write_file_atomically((root / "templates.json").string(), templates.dump(2) + "\n");

@@ -18,7 +18,8 @@ const std::string kFormat = "open_clip";
 bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 // The modified ResNet: slipstream's names are open_clip's; its image_projection (E' -> E after the
-// attention pool's c_proj) folds into c_proj, since open_clip's pool projects to the joint space.
+// attention pool's c_proj), when it has one, folds into c_proj, since open_clip's pool projects to
+// the joint space.
 void resnet_tower(const ExportSource& source, std::map<std::string, at::Tensor>& out) {
   const VisionConfig& v = source.config.vision;
   require_representable((v.width * 32) % v.heads == 0, kFormat, source.config,
@@ -27,6 +28,7 @@ void resnet_tower(const ExportSource& source, std::map<std::string, at::Tensor>&
   for (const auto& [name, tensor] : source.tensors) {
     if (starts_with(name, "visual.")) out[name] = tensor;
   }
+  if (!source.config.image_projection) return;  // the attention pool projects to E already
   const at::Tensor projection = source.at("image_projection");  // [output_dim, E]
   const at::Tensor weight = source.at("visual.attnpool.c_proj.weight");  // [output_dim, D]
   const at::Tensor bias = source.at("visual.attnpool.c_proj.bias");      // [output_dim]

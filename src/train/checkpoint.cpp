@@ -70,7 +70,8 @@ int64_t checkpoint_bytes(const torch::nn::Module& model, const TrainingState& st
   };
   add(state_dict(model));
   for (const StateDict* part : {&state.optimizer, &state.scaler, &state.loss, &state.rng}) add(*part);
-  return bytes + static_cast<int64_t>(state.config_json.size() + state.model_config_json.size() + state.meters_json.size());
+  return bytes + static_cast<int64_t>(state.config_json.size() + state.model_config_json.size() + state.meters_json.size() +
+                                      state.data_positions_json.size());
 }
 
 // Bytes free for an unprivileged writer on the file system of `folder` (-1 when unknown).
@@ -195,6 +196,7 @@ std::string write_checkpoint(const std::string& output_dir, const torch::nn::Mod
     state_metadata["best_acc1"] = best;
     state_metadata["config"] = state.config_json;
     state_metadata["meters"] = state.meters_json;
+    if (!state.data_positions_json.empty()) state_metadata["data_positions"] = state.data_positions_json;
     save_safetensors((temporary / kStateFile).string(), tensors, state_metadata);
     // The checksums of what is on disk, read back: resume checks them (verify_checkpoint).
     nlohmann::ordered_json files = nlohmann::ordered_json::object();
@@ -323,6 +325,9 @@ TrainingState read_checkpoint(const std::string& folder, torch::nn::Module& mode
   }
   state.config_json = meta("config");
   state.meters_json = meta("meters");
+  if (const auto positions = state_file.metadata.find("data_positions"); positions != state_file.metadata.end()) {
+    state.data_positions_json = positions->second;
+  }
   state.optimizer = with_prefix(state_file.tensors, "optimizer/");
   state.scaler = with_prefix(state_file.tensors, "scaler/");
   state.loss = with_prefix(state_file.tensors, "loss/");

@@ -22,6 +22,7 @@
 #include "slipstream/models/image_classifier.h"
 #include "slipstream/models/registry.h"
 #include "slipstream/train/autocast.h"
+#include "slipstream/train/gpu_settings.h"
 #include "slipstream/train/grad_scaler.h"
 #include "slipstream/train/layer_decay.h"
 #include "slipstream/train/lr_schedule.h"
@@ -79,6 +80,7 @@ Evaluation evaluate(ImageClassifierImpl& model, const DatasetPtr& test, const at
 
 void validate(const FinetuneConfig& c) {
   validate(static_cast<const RunOptions&>(c));
+  require(!c.gpu.cuda_graphs, "--cuda-graphs: slip_pretrain and slip_bench capture their step; finetune does not");
   require(!c.output_dir.empty(), "--output-dir: expected a folder");
   require(!c.finetune.empty() || !c.model.empty(), "--finetune: pre-trained weights are required (or --model to train from scratch)");
   require(fs::is_regular_file(c.catalog), "--catalog " + c.catalog + ": no such file");
@@ -154,6 +156,7 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
   }
   model->visual->set_grad_checkpointing(config.grad_checkpointing);
   model->to(device);
+  if (config.gpu.channels_last) to_channels_last(*model);
   run.broadcast_from_lead(*model);  // every rank starts from rank 0's weights
   at::manual_seed(static_cast<uint64_t>(config.seed) + static_cast<uint64_t>(run.environment().rank));  // drop path per rank
 

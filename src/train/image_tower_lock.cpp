@@ -27,7 +27,7 @@ std::vector<std::vector<std::string>> image_tower_groups(const ClipModelImpl& mo
       groups.push_back({stage});
     }
   }
-  groups.push_back({"image_projection"});
+  if (model.image_projection.defined()) groups.push_back({"image_projection"});
   return groups;
 }
 

@@ -260,6 +260,7 @@ LinearProbeResult run_fast(const LinearProbeConfig& config, ProbeSetup& setup,
 
 void validate(const LinearProbeConfig& c) {
   validate(static_cast<const RunOptions&>(c));
+  require(!c.gpu.cuda_graphs, "--cuda-graphs: slip_pretrain and slip_bench capture their step; linear_probe does not");
   require(!c.pretrained.empty(), "--pretrained: a checkpoint is required");
   require(fs::is_regular_file(c.catalog), "--catalog " + c.catalog + ": no such file");
   require(!c.dataset.empty(), "--dataset: a catalog entry is required");

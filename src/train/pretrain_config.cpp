@@ -65,6 +65,18 @@ void validate(const PretrainConfig& c) {
     require(beta >= 0.0 && beta < 1.0, "--betas " + std::to_string(c.betas[0]) + " " + std::to_string(c.betas[1]) +
                                            ": expected two numbers in [0, 1)");
   }
+  require(c.streaming == "auto" || c.streaming == "on" || c.streaming == "off",
+          "--streaming '" + c.streaming + "': expected auto, on or off");
+  const bool streaming_flags = c.streaming == "on" || c.train_num_samples > 0 || c.dataset_resampled ||
+                               !c.train_data_upsampling_factors.empty();
+  require(c.dataset == "webdataset" || !streaming_flags,
+          "--streaming, --train-num-samples, --dataset-resampled and --train-data-upsampling-factors need --dataset webdataset");
+  require(c.train_num_samples >= 0, "--train-num-samples: expected 0 (the shards' counts) or more");
+  require(c.shuffle_buffer >= 0, "--shuffle-buffer: expected 0 or more samples");
+  require(c.shard_readers >= 1 && c.shard_readers <= 256, "--shard-readers: expected 1 to 256");
+  require(c.shard_errors == "skip" || c.shard_errors == "fail", "--shard-errors '" + c.shard_errors + "': expected skip or fail");
+  require(c.shard_timeout > 0.0, "--shard-timeout: expected a positive number of seconds");
+  require(c.max_failed_shards >= 0.0 && c.max_failed_shards <= 1.0, "--max-failed-shards: expected a share in [0, 1]");
   require(c.csv_separator.size() <= 1, "--csv-separator '" + c.csv_separator + "': expected one character");
   // Paths the run reads must exist now, not after the model is built.
   const auto require_path = [&](const std::string& path, const char* flag) {
@@ -101,6 +113,15 @@ std::string to_json(const PretrainConfig& c) {
   j["csv-separator"] = c.csv_separator;
   j["bpe"] = c.bpe;
   j["synthetic-samples"] = c.synthetic_samples;
+  j["streaming"] = c.streaming;
+  j["train-num-samples"] = c.train_num_samples;
+  j["dataset-resampled"] = c.dataset_resampled;
+  j["train-data-upsampling-factors"] = c.train_data_upsampling_factors;
+  j["shuffle-buffer"] = c.shuffle_buffer;
+  j["shard-readers"] = c.shard_readers;
+  j["shard-errors"] = c.shard_errors;
+  j["shard-timeout"] = c.shard_timeout;
+  j["max-failed-shards"] = c.max_failed_shards;
   j["model"] = c.model;
   j["ssl-mlp-dim"] = c.ssl_mlp_dim;
   j["ssl-emb-dim"] = c.ssl_emb_dim;

@@ -28,9 +28,12 @@
 #include "slipstream/models/vision_transformer.h"
 #include "slipstream/train/adamw.h"
 #include "slipstream/train/autocast.h"
+#include "slipstream/train/cuda_graph_step.h"
+#include "slipstream/train/gpu_settings.h"
 #include "slipstream/train/grad_scaler.h"
 #include "slipstream/train/image_tower_lock.h"
 #include "slipstream/train/lr_schedule.h"
+#include "slipstream/train/pretraining_data.h"
 #include "slipstream/train/training_run.h"
 
 namespace slipstream {
@@ -198,6 +201,7 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
   // Train mode, with a locked image side kept in eval mode (again after every validation).
   const auto set_train_mode = [&] { image_lock ? image_lock->train(*model) : model->train(); };
   model->to(device);
+  if (config.gpu.channels_last) to_channels_last(*model);
   set_train_mode();
   // Training-time draws (drop path) differ per rank, as SLIP's seed + rank.
   at::manual_seed(static_cast<uint64_t>(config.seed + environment.rank));
@@ -220,16 +224,6 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
   const std::unique_ptr<ContrastiveLoss> loss_function = create_loss(model_config.family, loss_options);
 
   // Data.
-  DatasetOptions dataset_options;
-  dataset_options.dataset = config.dataset;
-  dataset_options.root = config.root;
-  dataset_options.metadata = config.metadata;
-  dataset_options.csv.image_column = config.csv_img_key;
-  dataset_options.csv.caption_column = config.csv_caption_key;
-  if (!config.csv_separator.empty()) dataset_options.csv.separator = config.csv_separator[0];
-  dataset_options.synthetic_image_size = model_config.vision.image_size;
-  dataset_options.synthetic_size = config.synthetic_samples;
-  const DatasetPtr dataset = open_dataset(dataset_options);
   PipelineOptions pipeline_options;
   pipeline_options.views = views_of(model_config.family);
   pipeline_options.image_size = model_config.vision.image_size;
@@ -259,11 +253,13 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
     auto eda = std::make_shared<const EasyDataAugmentation>(std::make_shared<const WordNet>(config.wordnet));
     pipeline_options.caption_view = [eda](const std::string& caption, std::mt19937_64& rng) { return (*eda)(caption, rng); };
   }
-  Loader loader(dataset, std::make_shared<const SamplePipeline>(pipeline_options), run.loader_options(config.batch_size));
+  PretrainingData data = open_pretraining_data(config, std::make_shared<const SamplePipeline>(pipeline_options),
+                                               run.loader_options(config.batch_size), model_config.vision.image_size);
+  BatchLoader& loader = *data.loader;
   const int64_t steps_per_epoch = loader.steps_per_epoch() / config.update_freq;  // optimizer steps
   if (steps_per_epoch < 1) {
     throw ConfigError("--batch-size " + std::to_string(config.batch_size) + " x --update-freq " +
-                      std::to_string(config.update_freq) + ": more than the " + std::to_string(dataset->size()) +
+                      std::to_string(config.update_freq) + ": more than the " + std::to_string(data.samples_per_epoch) +
                       " samples of --dataset " + config.dataset + " (one optimizer step needs that many)");
   }
   const int64_t batches_per_epoch = steps_per_epoch * config.update_freq;  // a remainder is not trained on
@@ -307,7 +303,8 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
   run.track(*model,
             {{[&] { return optimizer.state(); }, [&](const StateDict& s) { optimizer.load_state(s); }},
              {[&] { return scaler.state(); }, [&](const StateDict& s) { scaler.load_state(s); }},
-             {[&] { return loss_function->state(); }, [&](const StateDict& s) { loss_function->load_state(s); }}},
+             {[&] { return loss_function->state(); }, [&](const StateDict& s) { loss_function->load_state(s); }},
+             &loader},
             to_json(model_config));
   RunPosition at = run.resume(batches_per_epoch, config.update_freq, config.resume, {config.start_epoch, 0});
 
@@ -315,15 +312,36 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
   run.log("=> " + model_config.name + " (" + std::to_string(count_parameters(*model).total()) + " parameters) on " +
           device.str() + (group ? " x " + std::to_string(environment.world_size) + " processes (" + group->backend_name() +
                            ", " + environment.source + ")" : std::string()) +
-          ", " + precision + ", " + std::to_string(dataset->size()) + " samples, " +
+          ", " + precision + ", " + std::to_string(data.samples_per_epoch) + " samples, " +
           std::to_string(steps_per_epoch) + " optimizer steps per epoch of " + std::to_string(config.batch_size) + " x " +
           std::to_string(config.update_freq) + ", " + std::to_string(loader.workers()) + " loader threads");
+  run.log("=> data: " + data.description);
   for (const std::string& line : setup_lines) run.log(line);
   run.begin(config.epochs, steps_per_epoch, batches_per_epoch);
+
+  // --cuda-graphs on a GPU: each step's forward and backward replayed from a graph.
+  std::unique_ptr<CudaGraphStep> graph_step;
+  if (config.gpu.cuda_graphs && device.is_cuda()) {
+    if (group) throw ConfigError("--cuda-graphs: one process only for now (the feature gathers are not captured)");
+    if (config.update_freq != 1) throw ConfigError("--cuda-graphs: needs --update-freq 1 (one micro-batch a step)");
+    if (precision == "fp16") throw ConfigError("--cuda-graphs: bf16 or fp32 (fp16's loss scale is a host number)");
+    if (model_config.family == "declip") throw ConfigError("--cuda-graphs: DeCLIP's queue and masking change every step");
+    std::vector<at::Tensor> trained;
+    for (const at::Tensor& parameter : model->parameters()) {
+      if (parameter.requires_grad()) trained.push_back(parameter);
+    }
+    graph_step = std::make_unique<CudaGraphStep>(
+        [&](const ModelInputs& in) {
+          AutocastScope autocast(device.type(), autocast_dtype);
+          return loss_function->forward(model->forward(in));
+        },
+        trained);
+  }
 
   PretrainResult result;
   result.global_step = at.epoch * steps_per_epoch + at.batch / config.update_freq;
   double last_lr = 0.0, last_logit_scale = 0.0;
+  std::map<std::string, double> last_counters;  // summed over the ranks
   const bool cached_features = config.accum_mode == "cached-features" && config.update_freq > 1;
   std::vector<ModelInputs> cached_inputs;    // --accum-mode cached-features: this step's micro-batches
   std::vector<ModelOutputs> cached_outputs;  // and their features, computed without gradient
@@ -339,7 +357,15 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
       const bool last_micro_batch = (at.batch + 1) % config.update_freq == 0;
       ModelInputs inputs = inputs_of(batch, model_config.family, device);
       run.enter(RunPhase::kForward);
-      if (!cached_features) {
+      if (graph_step) {
+        // --cuda-graphs: the forward and backward replayed (the graph writes the gradients).
+        const LossOutput& output = graph_step->run(inputs);
+        if (run.check_finite(output.loss.item<double>(), output.metrics, at)) {
+          skip_step = true;  // the gradients exist, but no update is made from them
+        } else {
+          for (const auto& [name, value] : output.metrics) step_metrics[name] += value.item<double>();
+        }
+      } else if (!cached_features) {
         // SLIP's accumulation: each micro-batch its own contrastive problem, loss / update_freq.
         LossOutput output;
         {
@@ -396,7 +422,7 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
       // The optimizer step (none for a step skipped for a non-finite loss).
       const double grad_norm = skip_step ? 0.0 : gradient_norm(optimizer) / scaler.current_scale();
       const bool stepped = !skip_step && scaler.step(optimizer);
-      optimizer.zero_grad();
+      if (!graph_step) optimizer.zero_grad();  // a graph zeroes its gradients itself, in place
       double logit_scale = 0.0;
       if (auto* clip = dynamic_cast<ClipModelImpl*>(model.get())) {
         clip->clamp_logit_scale();
@@ -409,12 +435,13 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
       step.lr = last_lr = optimizer.lr();
       if (skip_step) step_metrics.clear();  // a skipped step's earlier micro-batches are not its metrics
       step.metrics = std::move(step_metrics);
-      step.counters["bad_samples"] = static_cast<double>(loader.bad_samples());  // replaced samples, summed over ranks
+      step.counters = loader.counters();  // replaced samples (and failed shards, skipped keys), summed over ranks
       if (logit_scale > 0.0) step.scalars["logit_scale"] = last_logit_scale = logit_scale;
       if (scaler.enabled()) step.scalars["loss_scale"] = scaler.current_scale();
       if (!stepped) step.note = skip_step ? " (step skipped: non-finite loss)" : " (step skipped: inf/NaN gradient)";
       skip_step = false;
       const StepVerdict verdict = run.end_step(step);
+      last_counters = verdict.counters;
       step_metrics.clear();
       if (hooks.on_step) {
         hooks.on_step({at.epoch, at.batch, global_step + 1, step.lr, verdict.metrics, logit_scale, grad_norm, !stepped});
@@ -433,6 +460,9 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
     for (const auto& [name, value] : run.meters().averages()) log_line["train_" + name] = value;
     log_line["train_lr"] = last_lr;  // SLIP: the last step's lr and logit scale, the other metrics averaged
     log_line["train_logit_scale"] = last_logit_scale;
+    if (data.streamed) {  // the stream's faults so far: failed shards, skipped keys, replaced images
+      for (const auto& [name, value] : last_counters) log_line[name] = value;
+    }
     bool is_best = false;
     if ((at.epoch + 1) % config.eval_freq == 0) {
       auto* clip = dynamic_cast<ClipModelImpl*>(model.get());

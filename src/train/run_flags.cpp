@@ -33,6 +33,17 @@ void add_run_flags(CLI::App& app, RunOptions& o) {
                  "Optimizer steps with a non-finite loss skipped (no update, logged) before the run stops")
       ->capture_default_str()->group(group);
   app.add_flag("--log-all-ranks", o.log_all_ranks, "Every rank prints its lines (default: rank 0 only)")->group(group);
+  const std::string gpu = "GPU (no effect on a CPU)";
+  app.add_flag("--cudnn-benchmark", o.gpu.cudnn_benchmark, "cuDNN times its convolution algorithms on the first shapes")
+      ->group(gpu);
+  app.add_flag("--tf32", o.gpu.tf32, "fp32 matmuls and convolutions on TF32 tensor cores")->group(gpu);
+  app.add_flag("--channels-last", o.gpu.channels_last,
+               "Convolution weights in NHWC memory (the modified ResNet's activations are NHWC already)")->group(gpu);
+  app.add_flag("--cuda-graphs", o.gpu.cuda_graphs,
+               "Replay each step's forward and backward from a CUDA graph (one process, the same shapes every step)")
+      ->group(gpu);
+  app.add_option("--pin-memory", o.gpu.pin_memory, "Page-locked batches, copied to the GPU without blocking")
+      ->capture_default_str()->group(gpu);
 }
 
 }  // namespace slipstream

@@ -36,7 +36,12 @@ nlohmann::ordered_json to_json(const RunOptions& o) {
           {"dist-timeout", o.dist_timeout},
           {"log-all-ranks", o.log_all_ranks},
           {"hang-timeout", o.hang_timeout},
-          {"skip-nonfinite", o.skip_nonfinite}};
+          {"skip-nonfinite", o.skip_nonfinite},
+          {"cudnn-benchmark", o.gpu.cudnn_benchmark},
+          {"tf32", o.gpu.tf32},
+          {"channels-last", o.gpu.channels_last},
+          {"cuda-graphs", o.gpu.cuda_graphs},
+          {"pin-memory", o.gpu.pin_memory}};
 }
 
 }  // namespace slipstream

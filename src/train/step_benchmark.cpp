@@ -18,6 +18,7 @@
 #include "slipstream/models/registry.h"
 #include "slipstream/train/adamw.h"
 #include "slipstream/train/autocast.h"
+#include "slipstream/train/cuda_graph_step.h"
 #include "slipstream/train/grad_scaler.h"
 
 namespace slipstream {
@@ -66,8 +67,12 @@ class PhaseTimer {
 
 // Inputs of the family's views at the model's sizes: normalised-image-like noise and captions of
 // random lengths ending in EOT (the largest id), on the device.
-ModelInputs synthetic_inputs(const ModelConfig& c, int64_t batch, const at::Device& device) {
-  const auto images = [&](int64_t side) { return at::randn({batch, 3, side, side}).to(device); };  // [B, 3, S, S]
+ModelInputs synthetic_inputs(const ModelConfig& c, int64_t batch, const at::Device& device, bool pin) {
+  // Made on the host, as a loader's batch is, and copied without blocking from page-locked memory.
+  const auto upload = [&](const at::Tensor& t) {
+    return device.is_cuda() ? (pin ? t.pin_memory() : t).to(device, /*non_blocking=*/pin) : t;
+  };
+  const auto images = [&](int64_t side) { return upload(at::randn({batch, 3, side, side})); };  // [B, 3, S, S]
   ModelInputs inputs;
   const int64_t ssl_side = c.ssl.image_size > 0 ? c.ssl.image_size : c.vision.image_size;
   if (c.has_ssl_head()) {
@@ -84,7 +89,7 @@ ModelInputs synthetic_inputs(const ModelConfig& c, int64_t batch, const at::Devi
       tokens[i][length - 1] = eot;
       if (length < context) tokens[i].slice(0, length).zero_();
     }
-    inputs.text = tokens.to(device);
+    inputs.text = upload(tokens);
   }
   return inputs;
 }
@@ -102,6 +107,7 @@ std::string run_step_benchmark(const StepBenchmarkOptions& o) {
   const ModelConfig config = resolve_model_config(o.model);
   if (config.family == "declip") throw ConfigError("slip_bench: DeCLIP models are not benchmarked (" + config.name + ")");
   const at::Device device = select_device(o.device);
+  const std::string gpu_line = apply_gpu_settings(o.gpu, device);
   const std::string precision = resolve_precision(o.precision, device, "--precision");
   const std::optional<at::ScalarType> dtype = autocast_dtype(precision);
 
@@ -109,6 +115,7 @@ std::string run_step_benchmark(const StepBenchmarkOptions& o) {
   ContrastiveModel model = create_model(config);
   model->set_grad_checkpointing(o.grad_checkpointing);
   model->to(device);
+  if (o.gpu.channels_last) to_channels_last(*model);
   model->train();
   const std::unique_ptr<ContrastiveLoss> loss_function = create_loss(config.family, LossOptions{});
   AdamW optimizer(slip_parameter_groups(*model, 0.1), AdamWOptions{});
@@ -116,6 +123,16 @@ std::string run_step_benchmark(const StepBenchmarkOptions& o) {
   scaler_options.enabled = precision == "fp16";
   GradScaler scaler(scaler_options);
   auto* clip = dynamic_cast<ClipModelImpl*>(model.get());
+  std::unique_ptr<CudaGraphStep> graph;
+  if (o.gpu.cuda_graphs && device.is_cuda()) {
+    if (precision == "fp16") throw ConfigError("slip_bench --cuda-graphs: bf16 or fp32 (fp16's loss scale is a host number)");
+    graph = std::make_unique<CudaGraphStep>(
+        [&](const ModelInputs& in) {
+          AutocastScope autocast(device.type(), dtype);
+          return loss_function->forward(model->forward(in));
+        },
+        model->parameters());
+  }
   if (device.is_cuda()) {
     c10::getDeviceAllocator(c10::DeviceType::CUDA)->resetPeakStats(device.index());
   }
@@ -125,19 +142,24 @@ std::string run_step_benchmark(const StepBenchmarkOptions& o) {
   double step_ms = 0.0;
   for (int64_t step = 0; step < o.warmup + o.steps; ++step) {
     timer.mark();
-    const ModelInputs inputs = synthetic_inputs(config, o.batch, device);  // the data wait: making the batch
+    const ModelInputs inputs = synthetic_inputs(config, o.batch, device, o.gpu.pin_memory);  // the data wait
     timer.mark();
-    at::Tensor loss;
-    {
-      AutocastScope autocast(device.type(), dtype);
-      loss = loss_function->forward(model->forward(inputs)).loss;
+    if (graph) {
+      graph->run(inputs);  // forward and backward, replayed
+      timer.mark();
+    } else {
+      at::Tensor loss;
+      {
+        AutocastScope autocast(device.type(), dtype);
+        loss = loss_function->forward(model->forward(inputs)).loss;
+      }
+      timer.mark();
+      scaler.scale(loss).backward();
     }
-    timer.mark();
-    scaler.scale(loss).backward();
     timer.mark();  // one process: no gradient all-reduce
     timer.mark();
     scaler.step(optimizer);
-    optimizer.zero_grad();
+    if (!graph) optimizer.zero_grad();
     if (clip) clip->clamp_logit_scale();
     timer.mark();
     const std::vector<double> phases = timer.durations_ms();
@@ -166,6 +188,9 @@ std::string run_step_benchmark(const StepBenchmarkOptions& o) {
   nlohmann::ordered_json out = {
       {"trainer", "slipstream"}, {"model", config.name}, {"family", config.family}, {"batch", o.batch},
       {"precision", precision}, {"device", device.str()}, {"grad_checkpointing", o.grad_checkpointing},
+      {"gpu_settings", {{"cudnn_benchmark", o.gpu.cudnn_benchmark}, {"tf32", o.gpu.tf32},
+                        {"channels_last", o.gpu.channels_last}, {"cuda_graphs", graph != nullptr},
+                        {"pin_memory", o.gpu.pin_memory}, {"line", gpu_line}}},
       {"steps", o.steps}, {"warmup", o.warmup}, {"samples_per_second", static_cast<double>(o.batch) / seconds_per_step},
       {"phases_ms", phases}, {"flops_per_step", flops}, {"achieved_tflops", achieved},
       {"peak_tflops", peak > 0 ? nlohmann::ordered_json(peak) : nlohmann::ordered_json(nullptr)},

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "slipstream/core/atomic_file.h"
@@ -61,6 +62,7 @@ TrainingRun::TrainingRun(const RunOptions& options, std::string config_json, Run
   validate(options_);
   environment_ = detect_distributed_environment(current_environment());
   device_ = select_device(options_.device, environment_.local_rank);
+  gpu_settings_line_ = apply_gpu_settings(options_.gpu, device_);
   terminal_ = !hooks_.print && ::isatty(STDOUT_FILENO) == 1;
   if (environment_.distributed()) {
     group_ = ProcessGroup::connect(environment_, device_, std::chrono::seconds(options_.dist_timeout));
@@ -83,6 +85,7 @@ LoaderOptions TrainingRun::loader_options(int64_t batch_size) const {
   loader.seed = static_cast<uint64_t>(options_.seed);
   loader.rank = environment_.rank;
   loader.world_size = environment_.world_size;
+  loader.pin_memory = options_.gpu.pin_memory;
   return loader;
 }
 
@@ -144,6 +147,7 @@ RunPosition TrainingRun::resume(int64_t batches_per_epoch, int64_t update_freq, 
     if (parts_.scaler.load) parts_.scaler.load(state.scaler);
     if (parts_.extra.load) parts_.extra.load(state.loss);
     restore_rng_states(state.rng);
+    restore_loader_position(state.data_positions_json);
     at = {state.epoch, state.batch};
     best_acc1_ = state.best_acc1;
     meters_ = RunMeters::from_json(state.meters_json);
@@ -161,6 +165,50 @@ RunPosition TrainingRun::resume(int64_t batches_per_epoch, int64_t update_freq, 
   return at;
 }
 
+std::string TrainingRun::gather_loader_positions() {
+  if (!parts_.loader) return "";
+  const std::string mine = parts_.loader->position();
+  std::vector<std::string> positions = {mine};
+  if (group_) {  // the lengths, then every rank's bytes padded to the longest
+    std::vector<at::Tensor> longest = {at::full({1}, static_cast<double>(mine.size()), at::TensorOptions(device_).dtype(at::kDouble))};
+    group_->all_reduce_max(longest);
+    const auto width = static_cast<int64_t>(longest[0].item<double>());
+    at::Tensor bytes = at::zeros({width + 8}, at::TensorOptions().dtype(at::kByte));
+    const auto size = static_cast<uint64_t>(mine.size());
+    std::memcpy(bytes.data_ptr<uint8_t>(), &size, 8);
+    std::memcpy(bytes.data_ptr<uint8_t>() + 8, mine.data(), mine.size());
+    const at::Tensor all = group_->all_gather(bytes.to(device_)).cpu().contiguous();  // [world * (width + 8)]
+    positions.clear();
+    for (int64_t rank = 0; rank < world_size(); ++rank) {
+      const uint8_t* row = all.data_ptr<uint8_t>() + rank * (width + 8);
+      uint64_t length = 0;
+      std::memcpy(&length, row, 8);
+      positions.emplace_back(reinterpret_cast<const char*>(row + 8), static_cast<size_t>(length));
+    }
+  }
+  bool any = false;
+  for (const std::string& position : positions) any = any || !position.empty();
+  if (!any) return "";
+  return nlohmann::json{{"world_size", world_size()}, {"ranks", positions}}.dump();
+}
+
+void TrainingRun::restore_loader_position(const std::string& positions_json) {
+  if (!parts_.loader || positions_json.empty()) return;
+  const nlohmann::json positions = nlohmann::json::parse(positions_json, nullptr, /*allow_exceptions=*/false);
+  if (!positions.is_object() || !positions.contains("ranks") || !positions["ranks"].is_array()) {
+    throw TrainingError("the checkpoint's loader positions are unreadable");
+  }
+  const int64_t written_with = positions.value("world_size", int64_t{0});
+  if (written_with != world_size()) {
+    log("=> the checkpoint's stream positions are those of " + std::to_string(written_with) + " ranks and this run has " +
+        std::to_string(world_size()) + ": each rank reads the interrupted epoch's remaining steps from the start of its "
+        "pass over the shards, split " + std::to_string(world_size()) + " ways (samples may repeat or be missed this epoch)");
+    return;
+  }
+  const std::string mine = positions["ranks"][static_cast<size_t>(environment_.rank)].get<std::string>();
+  if (!mine.empty()) parts_.loader->restore_position(mine);
+}
+
 void TrainingRun::begin(int64_t epochs, int64_t steps_per_epoch, int64_t batches_per_epoch) {
   epochs_ = epochs;
   steps_per_epoch_ = steps_per_epoch;
@@ -170,12 +218,13 @@ void TrainingRun::begin(int64_t epochs, int64_t steps_per_epoch, int64_t batches
     steps_log_.open(fs::path(options_.output_dir) / "steps.jsonl", std::ios::app);
     tensorboard_ = std::make_unique<TensorBoardWriter>((fs::path(options_.output_dir) / "tensorboard").string());
   }
+  if (!gpu_settings_line_.empty()) log(gpu_settings_line_);
   started_ = interval_start_ = Clock::now();
 }
 
 void TrainingRun::enter(RunPhase phase) { watchdog_->enter(phase, position_.epoch, position_.batch); }
 
-Batch TrainingRun::next_batch(Loader& loader, RunPosition at) {
+Batch TrainingRun::next_batch(BatchLoader& loader, RunPosition at) {
   position_ = at;
   enter(RunPhase::kData);
   const Clock::time_point wait_start = Clock::now();
@@ -302,6 +351,7 @@ bool TrainingRun::end_epoch(int64_t epoch, const nlohmann::ordered_json& log_lin
 std::string TrainingRun::save(RunPosition at, bool is_best) {
   if (!model_) throw TrainingError("TrainingRun::save: track() the model first");
   enter(RunPhase::kCheckpoint);
+  const std::string positions = gather_loader_positions();
   std::string failure;
   if (lead() && checkpoints_enabled()) {
     TrainingState state;
@@ -316,6 +366,7 @@ std::string TrainingRun::save(RunPosition at, bool is_best) {
     state.model_config_json = model_config_json_;
     state.weights_metadata = weights_metadata_;
     state.meters_json = at.batch == 0 ? std::string() : meters_.to_json();
+    state.data_positions_json = positions;
     try {
       last_checkpoint_ = write_checkpoint(options_.output_dir, *model_, state, is_best, options_.keep_checkpoints);
     } catch (const std::exception& e) {  // the others must hear of it, not wait for a barrier

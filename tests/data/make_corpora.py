@@ -193,6 +193,28 @@ def main(out):
     write(os.path.join(out, "damaged", "00000.tar"), data[:members[1].offset_data + 10])
     expected["webdataset_damaged"] = {"complete_members": 1}
 
+    # Keys with dots, members in any order within a key, an extra field ("KEY.seg.png"), a key
+    # without a caption (left out).
+    dotted = []
+    os.makedirs(os.path.join(out, "dotted"), exist_ok=True)
+    with tarfile.open(os.path.join(out, "dotted", "00000.tar"), "w") as tar:
+        def add_dotted(name, data):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        add_dotted("img.2024.001.txt", b"the caption comes first\n")
+        add_dotted("img.2024.001.jpg", jpeg(301))
+        dotted.append({"key": "img.2024.001", "caption": "the caption comes first"})
+        add_dotted("img.2024.002.jpg", jpeg(302))
+        add_dotted("img.2024.002.seg.png", png(303))
+        add_dotted("img.2024.002.json", json.dumps({"caption": "from the json", "url": "http://x/2.jpg"}).encode())
+        dotted.append({"key": "img.2024.002", "caption": "from the json"})
+        add_dotted("photo.v2.jpg", jpeg(304))  # no caption
+        add_dotted("a.b.c.json", json.dumps({"text": "text field"}).encode())
+        add_dotted("a.b.c.jpeg", jpeg(305))
+        dotted.append({"key": "a.b.c", "caption": "text field"})
+    expected["webdataset_dotted"] = {"samples": dotted, "incomplete": 1}
+
     # ---------------------------------------------------------------- filelist (SLIP)
     files = []
     for i in range(5):

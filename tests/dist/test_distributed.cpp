@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <fstream>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 
 #include "slipstream/core/error.h"
 #include "slipstream/core/safetensors.h"
+#include "slipstream/data/formats/tar_writer.h"
 #include "slipstream/dist/environment.h"
 #include "slipstream/dist/launcher.h"
 
@@ -127,6 +130,44 @@ TEST(TrainingRun, AStopOnOneRankStopsEveryRankAtTheSameStep) {
     }
     EXPECT_TRUE(fs::exists(fs::path(run) / "checkpoints" / "epoch_0000_step_0000003")) << "stop asked of rank " << stopping;
   }
+  fs::remove_all(folder);
+}
+
+// Streamed shards over two Gloo ranks, each with three loader workers: the ranks read disjoint
+// shards, and together every sample of the epoch once (tests/dist/streaming_worker.cpp is one rank).
+TEST(Streaming, TwoRanksReadDisjointShardsAndTogetherEverySampleOnce) {
+  const fs::path folder = fs::temp_directory_path() / ("slipstream_streaming_" + std::to_string(::getpid()));
+  fs::remove_all(folder);
+  fs::create_directories(folder);
+  const int shards = 6, per_shard = 8;  // 48 samples: 6 steps of 4 on each of 2 ranks
+  for (int s = 0; s < shards; ++s) {
+    TarWriter tar((folder / ("shard-" + std::to_string(s) + ".tar")).string());
+    for (int i = 0; i < per_shard; ++i) {
+      const std::string key = "k" + std::to_string(s * per_shard + i);
+      tar.add(key + ".jpg", "image " + key);
+      tar.add(key + ".txt", "caption " + key);
+    }
+    tar.finish();
+  }
+  const std::string out = (folder / "seen").string();
+  const std::string command = std::string(SLIPSTREAM_SLIP_RUN) + " --nproc-per-node 2 --master-port " +
+                              std::to_string(25000 + ::getpid() % 500) + " " + SLIPSTREAM_STREAMING_WORKER + " '" +
+                              (folder / "shard-{0..5}.tar").string() + "' 48 " + out + " > " +
+                              (folder / "log.txt").string() + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << "see " << (folder / "log.txt");
+  std::map<std::string, int> times;
+  std::set<std::string> shards_of[2];
+  for (int rank = 0; rank < 2; ++rank) {
+    std::ifstream in(out + "_rank" + std::to_string(rank) + ".txt");
+    for (std::string source; std::getline(in, source);) {
+      ++times[source.substr(source.rfind(':') + 1)];
+      shards_of[rank].insert(source.substr(0, source.rfind(':')));
+    }
+  }
+  EXPECT_EQ(times.size(), static_cast<size_t>(shards * per_shard));
+  for (const auto& [key, count] : times) EXPECT_EQ(count, 1) << key;
+  EXPECT_EQ(shards_of[0].size() + shards_of[1].size(), static_cast<size_t>(shards));
+  for (const std::string& shard : shards_of[0]) EXPECT_EQ(shards_of[1].count(shard), 0u) << shard << " read by both ranks";
   fs::remove_all(folder);
 }
 

@@ -248,6 +248,10 @@ def main():
     ours = slipstream_embeddings(rn, images)
     check_open_clip("RN CLIP", rn, images, ours)
     check_refused("RN CLIP", rn, "hf", "no modified ResNet")
+    # The demo configs' modified ResNet without SLIP's extra image projection ("image_projection":
+    # false): open_clip's own layout, the attention pool's projection is the embedding's.
+    demo = pretrain("rn_clip_no_projection", json.load(open(os.path.join(SOURCE, "configs", "demo", "demo_clip.json"))))
+    check_open_clip("RN CLIP without image projection", demo, images, slipstream_embeddings(demo, images))
     # The registered CLIP_RN50 (OpenAI's RN50 shape) at full size.
     rn50_config = json.loads(run(os.path.join(BIN, "slip_tools"), "config", "CLIP_RN50").stdout)
     rn50 = pretrain("clip_rn50", rn50_config, openai_preprocessing)

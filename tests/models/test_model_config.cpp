@@ -6,10 +6,22 @@
 
 #include "models/small_configs.h"
 #include "slipstream/core/error.h"
+#include "slipstream/core/state_dict.h"
+#include "slipstream/models/contrastive_models.h"
 #include "slipstream/models/registry.h"
 
 namespace slipstream {
 namespace {
+
+// The ConfigError a model config in JSON gives, or "no error".
+std::string message_of(const std::string& json) {
+  try {
+    model_config_from_json(json, "cfg.json");
+  } catch (const ConfigError& e) {
+    return std::string(e.what());
+  }
+  return std::string("no error");
+}
 
 TEST(ModelConfig, JsonRoundTripsEveryRegisteredModel) {
   for (const auto& name : registered_models()) {
@@ -32,14 +44,6 @@ TEST(ModelConfig, ConfigFilesMatchTheRegistry) {
 }
 
 TEST(ModelConfig, UnknownKeysAndBadValuesAreNamed) {
-  auto message_of = [](const std::string& json) {
-    try {
-      model_config_from_json(json, "cfg.json");
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   EXPECT_NE(message_of(R"({"family":"clip","vision":{"widht":3}})").find("cfg.json:vision: unknown key 'widht'"),
             std::string::npos);
   EXPECT_NE(message_of(R"({"family":"dino"})").find("family must be clip, simclr, slip or declip"), std::string::npos);
@@ -58,14 +62,6 @@ TEST(ModelConfig, SslImageSizeIsReadWrittenAndChecked) {
   EXPECT_EQ(model_config_from_json(to_json(demo), "round trip"), demo);
   EXPECT_EQ(model_config("SLIP_VITB16").ssl.image_size, 0);
   EXPECT_EQ(to_json(model_config("SLIP_VITB16")).find("image_size\": 0"), std::string::npos);
-  const auto message_of = [](const std::string& json) {
-    try {
-      model_config_from_json(json, "cfg.json");
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   const std::string resnet = R"("vision":{"type":"modified_resnet","image_size":64,"width":16,"heads":8,"output_dim":32})";
   EXPECT_EQ(message_of(R"({"family":"slip",)" + resnet + R"(,"ssl":{"image_size":32}})"), "no error");
   EXPECT_NE(message_of(R"({"family":"slip",)" + resnet + R"(,"ssl":{"image_size":48}})").find("ssl.image_size must be a multiple of 32"),
@@ -76,6 +72,44 @@ TEST(ModelConfig, SslImageSizeIsReadWrittenAndChecked) {
             std::string::npos);
   EXPECT_NE(message_of(R"({"family":"slip","ssl":{"image_size":112}})").find("needs a modified_resnet tower"),
             std::string::npos);
+}
+
+// "image_projection": false (the demo configs): no second projection over the attention pool, whose
+// own output projection maps to the embedding as in OpenAI's and open_clip's ResNets; the image
+// embedding is the tower's output itself. Only such towers may leave it out.
+TEST(ModelConfig, ImageProjectionCanBeLeftOutOverTheAttentionPool) {
+  const std::string path = (std::filesystem::path(SLIPSTREAM_SOURCE_DIR) / "configs" / "demo" / "demo_clip.json").string();
+  const ModelConfig demo = resolve_model_config(path);
+  EXPECT_FALSE(demo.image_projection);
+  EXPECT_EQ(model_config_from_json(to_json(demo), "round trip"), demo);
+  EXPECT_TRUE(model_config("CLIP_RN50").image_projection);  // registered models keep SLIP's
+  EXPECT_EQ(to_json(model_config("CLIP_RN50")).find("image_projection"), std::string::npos);
+
+  ModelConfig projected = demo;
+  projected.image_projection = true;
+  at::manual_seed(0);
+  auto without = std::dynamic_pointer_cast<ClipModelImpl>(create_model(demo));
+  at::manual_seed(0);
+  auto with = std::dynamic_pointer_cast<ClipModelImpl>(create_model(projected));
+  ASSERT_TRUE(without && with);
+  EXPECT_EQ(state_dict(*without).count("image_projection"), 0u);
+  EXPECT_EQ(state_dict(*with).count("image_projection"), 1u);
+  EXPECT_EQ(state_dict(*with).size(), state_dict(*without).size() + 1);
+  without->eval();
+  const at::Tensor images = at::randn({2, 3, 64, 64});
+  const at::Tensor embed = without->encode_image(images);  // [2, 128]
+  EXPECT_EQ(embed.sizes(), (std::vector<int64_t>{2, 128}));
+  EXPECT_TRUE(at::equal(embed, without->visual()->forward(images)));
+
+  const std::string text = R"("text":{"context_length":16,"width":32,"heads":2,"layers":1})";
+  const std::string resnet = R"("vision":{"type":"modified_resnet","image_size":64,"width":16,"heads":8,"output_dim":32})";
+  EXPECT_EQ(message_of(R"({"family":"clip","embed_dim":32,"image_projection":false,)" + resnet + "," + text + "}"), "no error");
+  EXPECT_NE(message_of(R"({"family":"clip","embed_dim":64,"image_projection":false,)" + resnet + "," + text + "}")
+                .find("image_projection false needs"),
+            std::string::npos);  // the pool's output width is not the embedding's
+  EXPECT_NE(message_of(R"({"family":"clip","embed_dim":32,"image_projection":false,"vision":{"type":"vit"},)" + text + "}")
+                .find("image_projection"),
+            std::string::npos);  // a ViT's projection is CLIP's own
 }
 
 TEST(ModelConfig, CreateModelFromJsonPath) {
@@ -110,14 +144,6 @@ TEST(ModelConfig, PreprocessingIsRecordedCheckedAndOverridden) {
   EXPECT_NE(back, slip);
   EXPECT_EQ(back.vision.image_std[2], 0.27577711);
 
-  auto message_of = [](const std::string& json) {
-    try {
-      model_config_from_json(json, "cfg.json");
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   EXPECT_NE(message_of(R"({"vision":{"image_mean":[0.5,0.5]}})").find("vision.image_mean must hold 3 values"),
             std::string::npos);
   EXPECT_NE(message_of(R"({"vision":{"image_std":[0.5,0,0.5]}})").find("vision.image_std must be positive"),

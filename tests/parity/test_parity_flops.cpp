@@ -46,6 +46,15 @@ TEST(ParityFlops, TrainingStepAddsItsParts) {
   EXPECT_DOUBLE_EQ(step.vision.forward, vision_tower_flops(clip.vision, 256).forward);
   EXPECT_DOUBLE_EQ(step.text.forward, text_tower_flops(clip.text, 256).forward);
   EXPECT_DOUBLE_EQ(step.loss.forward, 2 * 2.0 * 256 * 512 * 2048);  // two [256, 512] x [512, 2048] products
+  ModelConfig siglip = clip;
+  siglip.contrastive_loss = "siglip";  // one product: each image with every text (src/losses/siglip_loss.cpp)
+  EXPECT_DOUBLE_EQ(training_step_flops(siglip, 256, 8).loss.forward, 2.0 * 256 * 512 * 2048);
+  ModelConfig unprojected = model_config("CLIP_RN50");
+  const double heads = training_step_flops(unprojected, 8).heads.forward;
+  unprojected.embed_dim = unprojected.vision.output_dim;
+  unprojected.image_projection = false;  // no image projection: only the text's is counted
+  EXPECT_DOUBLE_EQ(training_step_flops(unprojected, 8).heads.forward, 2.0 * 8 * 512 * 1024);
+  EXPECT_GT(heads, 0.0);
   const TrainingStepFlops slip_step = training_step_flops(slip, 256, 8);
   EXPECT_DOUBLE_EQ(slip_step.vision.forward, 3 * step.vision.forward);
   EXPECT_GT(slip_step.total().total(), step.total().total());

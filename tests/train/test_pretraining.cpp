@@ -2,6 +2,7 @@
 // checkpoint folders, exact resume (step for step the losses of an uninterrupted run), gradient
 // accumulation, and settings refused before any work.
 #include <ATen/ATen.h>
+#include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "slipstream/models/registry.h"
 #include "slipstream/train/checkpoint.h"
 #include "slipstream/train/pretrainer.h"
+#include "slipstream/train/run_flags.h"
 
 namespace slipstream {
 namespace {
@@ -420,6 +422,50 @@ TEST(Checkpoints, AnInterruptedWriteLeavesThePreviousOneLoadable) {
   } catch (const FileFormatError& e) {
     EXPECT_NE(std::string(e.what()).find("training_state.safetensors"), std::string::npos) << e.what();
   }
+  fs::remove_all(folder);
+}
+
+}  // namespace
+}  // namespace slipstream
+
+namespace slipstream {
+namespace {
+
+// The GPU switches on the CPU: they parse as run flags, config.json records them, and a run with
+// every one of them set computes what a run without them does (on a CPU they change nothing; a
+// line says so). A modified-ResNet model, so --channels-last has convolution weights to convert.
+TEST(Pretraining, GpuSwitchesParseAreRecordedAndLeaveTheCpuStepUnchanged) {
+  const fs::path folder = fresh_folder("gpu_switches");
+  CLI::App app;
+  RunOptions parsed;
+  add_run_flags(app, parsed);
+  const char* argv[] = {"app", "--cudnn-benchmark", "--tf32", "--channels-last", "--cuda-graphs", "--pin-memory", "false"};
+  app.parse(7, const_cast<char**>(argv));
+  EXPECT_TRUE(parsed.gpu.cudnn_benchmark && parsed.gpu.tf32 && parsed.gpu.channels_last && parsed.gpu.cuda_graphs);
+  EXPECT_FALSE(parsed.gpu.pin_memory);
+
+  PretrainConfig plain = small_run(folder, "clip");
+  ModelConfig resnet = testing::small_config("clip", "modified_resnet");
+  resnet.text.vocab_size = 49408;
+  std::ofstream(folder / "resnet.json") << to_json(resnet);
+  plain.model = (folder / "resnet.json").string();
+  PretrainConfig switched = plain;
+  switched.gpu = parsed.gpu;
+  switched.output_dir = (folder / "switched").string();
+  Recorded a, b;
+  pretrain(plain, a.hooks());
+  pretrain(switched, b.hooks());
+  ASSERT_EQ(a.metrics.size(), b.metrics.size());
+  for (size_t i = 0; i < a.metrics.size(); ++i) {
+    EXPECT_NEAR(a.metrics[i].at("loss"), b.metrics[i].at("loss"), 1e-6) << "step " << i;
+  }
+  const bool told = std::any_of(b.lines.begin(), b.lines.end(), [](const std::string& line) {
+    return line.find("=> GPU switches (cuDNN benchmark, TF32, channels-last weights, CUDA graphs): not applied on cpu") == 0;
+  });
+  EXPECT_TRUE(told) << "no line said the switches do nothing on the CPU";
+  const nlohmann::json recorded = nlohmann::json::parse(std::ifstream(folder / "switched" / "config.json"));
+  for (const char* flag : {"cudnn-benchmark", "tf32", "channels-last", "cuda-graphs"}) EXPECT_TRUE(recorded.at(flag).get<bool>()) << flag;
+  EXPECT_FALSE(recorded.at("pin-memory").get<bool>());
   fs::remove_all(folder);
 }
 

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "slipstream/data/batch_loader.h"
 #include "slipstream/data/datasets/dataset.h"
 #include "slipstream/data/sample_pipeline.h"
 
@@ -38,36 +39,26 @@ struct LoaderOptions {
   std::function<void(const std::string&)> warn;  // where skipped-sample lines go; default: standard error
 };
 
-struct Batch {
-  int64_t epoch = 0;
-  int64_t step = 0;
-  std::vector<at::Tensor> views;  // one float [B, 3, S, S] per pipeline view
-  at::Tensor tokens;              // int64 [B, context_length], zero padded (undefined without a tokenizer)
-  at::Tensor tokens_aug;          // int64 [B, context_length], the caption views (undefined without one)
-  at::Tensor labels;              // int64 [B], -1 for unlabelled samples
-  at::Tensor indices;             // int64 [B], the dataset index each row came from (after replacements)
-  std::vector<std::string> captions;
-  int64_t replaced = 0;           // bad samples replaced while building this batch
-  int64_t size() const { return indices.size(0); }
-};
-
-class Loader {
+class Loader : public BatchLoader {
  public:
   Loader(DatasetPtr dataset, std::shared_ptr<const SamplePipeline> pipeline, LoaderOptions options);
-  ~Loader();
+  ~Loader() override;
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
   int64_t samples_per_epoch() const { return samples_per_epoch_; }  // this rank's
-  int64_t steps_per_epoch() const;
+  int64_t steps_per_epoch() const override;
   // Starts the workers on `epoch` from step `start_step` (resume: the batches from there are the
   // ones an uninterrupted run reads). Stops an epoch still running.
-  void start_epoch(int64_t epoch, int64_t start_step = 0);
+  void start_epoch(int64_t epoch, int64_t start_step = 0) override;
   // The next batch in step order; nullopt when the epoch is over. Rethrows the first error a
   // worker hit (other than a bad sample), after stopping the others.
-  std::optional<Batch> next();
+  std::optional<Batch> next() override;
   int64_t bad_samples() const { return bad_samples_.load(); }  // replaced since construction
-  int workers() const { return workers_count_; }
+  std::map<std::string, double> counters() const override {
+    return {{"bad_samples", static_cast<double>(bad_samples())}};
+  }
+  int workers() const override { return workers_count_; }
   const Dataset& dataset() const { return *dataset_; }
 
  private:

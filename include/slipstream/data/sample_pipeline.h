@@ -36,6 +36,7 @@ struct Example {
   std::vector<int64_t> tokens;    // framed ids, unpadded (empty without a tokenizer)
   std::vector<int64_t> tokens_aug;  // the caption view's framed ids (empty without caption_view)
   std::string caption;            // the chosen caption ("" when the sample has none)
+  std::string source;             // the raw sample's source
   int64_t label = -1;
 };
 

@@ -74,7 +74,7 @@ class ClipModelImpl : public ContrastiveModelImpl {
     ContrastiveModelImpl::set_grad_checkpointing(enabled);
     text_->transformer->set_grad_checkpointing(enabled);
   }
-  at::Tensor image_projection;  // [vision width, E]
+  at::Tensor image_projection;  // [vision width, E]; undefined with config.image_projection false
   at::Tensor logit_scale;       // [] initialised to ln(1/0.07); SigLIP: ln 10
   at::Tensor logit_bias;        // [] SigLIP only (open_clip's name), initialised to -10; undefined otherwise
 

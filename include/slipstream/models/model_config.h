@@ -69,6 +69,12 @@ struct ModelConfig {
   // The image-text objective the model is built for: "clip" (softmax InfoNCE; logit_scale starts at
   // ln(1/0.07)) or "siglip" (pairwise sigmoid; logit_scale starts at ln 10, plus a logit_bias at -10).
   std::string contrastive_loss = "clip";
+  // A learned image projection (the tower's output width -> embed_dim) over the image tower, as
+  // SLIP's models have. false: the tower's output is the image embedding, as in CLIP's and
+  // open_clip's modified ResNet, whose attention pool projects to embed_dim itself (modified_resnet
+  // towers with vision.output_dim == embed_dim only). The two compute the same family of
+  // functions but learn differently: the product of two matrices trains as a deeper linear map.
+  bool image_projection = true;
   VisionConfig vision;
   TextConfig text;
   SslHeadConfig ssl;

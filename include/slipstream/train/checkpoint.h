@@ -35,6 +35,9 @@ struct TrainingState {
   std::string model_config_json;  // the model's config, so evaluation can rebuild it from the weights alone
   std::map<std::string, std::string> weights_metadata;  // more to record with the weights (the run's BPE merges)
   std::string meters_json; // the running epoch's metric sums so far (a resumed epoch logs whole averages)
+  // Each rank's loader position beyond (epoch, batch) (a streaming loader's stream position):
+  // {"world_size": W, "ranks": [...]}; "" when the loader needs none.
+  std::string data_positions_json;
 };
 
 // Writes the checkpoint, points checkpoint_last at it (and checkpoint_best when is_best), and

@@ -23,6 +23,18 @@ struct PretrainConfig : RunOptions {
   std::string csv_separator;  // "" : ',' for csv, tab for tsv
   std::string bpe;            // CLIP's bpe_simple_vocab_16e6.txt.gz (models with a text tower)
   int64_t synthetic_samples = 100000;  // --dataset synthetic: corpus size
+  // Streamed WebDataset shards (data/streaming/; open_clip's names where it has them): local
+  // paths, pipe:COMMAND or http(s) URLs, read front to back through a shuffle buffer.
+  std::string streaming = "auto";      // auto (a pipe:/http(s) shard, --train-num-samples or
+                                       // --dataset-resampled: streamed; else random access) | on | off
+  int64_t train_num_samples = 0;       // samples per epoch over all ranks (0: the shards' counts)
+  bool dataset_resampled = false;      // shards drawn with replacement
+  std::string train_data_upsampling_factors;  // "1::2": a weight per '::'-joined list (resampled)
+  int64_t shuffle_buffer = 5000;       // samples
+  int64_t shard_readers = 4;           // shards read at once per rank
+  std::string shard_errors = "skip";   // skip (log, count, go on) | fail
+  double shard_timeout = 60.0;         // seconds without a byte before a shard fails
+  double max_failed_shards = 0.5;      // share of a pass's shards (per rank) that may fail before the run stops
   // Model and loss
   std::string model = "SLIP_VITB16";  // registered name or model JSON
   int64_t ssl_mlp_dim = 0;  // SimCLR head sizes; 0 keeps the model config's (4096 and 256 in SLIP's models)

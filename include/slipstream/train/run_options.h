@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "slipstream/train/gpu_settings.h"
+
 namespace slipstream {
 
 struct RunOptions {
@@ -23,6 +25,7 @@ struct RunOptions {
   bool log_all_ranks = false;      // every rank prints (default: rank 0 only)
   double hang_timeout = 1800;      // seconds without progress before a process ends itself (0: never)
   int64_t skip_nonfinite = 0;      // optimizer steps with a non-finite loss skipped before the run stops
+  GpuSettings gpu;                 // --cudnn-benchmark --tf32 --channels-last --cuda-graphs --pin-memory
 };
 
 // Throws ConfigError with one line naming the flag and what was expected.

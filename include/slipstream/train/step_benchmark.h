@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "slipstream/train/gpu_settings.h"
+
 namespace slipstream {
 
 struct StepBenchmarkOptions {
@@ -21,12 +23,14 @@ struct StepBenchmarkOptions {
   int64_t warmup = 3;                 // steps run first and not measured
   double peak_tflops = 0.0;           // 0: H100/H200 dense bf16 (989.4) on a GPU, none on the CPU
   bool grad_checkpointing = false;
+  GpuSettings gpu;                    // --cudnn-benchmark --tf32 --channels-last --cuda-graphs --pin-memory
   uint64_t seed = 0;
 };
 
 // The result as JSON (keys: model, batch, precision, device, steps, samples_per_second,
 // phases_ms {data, forward, backward, grad_sync, optimizer, step}, flops_per_step,
-// achieved_tflops, peak_tflops, mfu, peak_memory_mib, memory_source, versions).
+// achieved_tflops, peak_tflops, mfu, peak_memory_mib, memory_source, gpu_settings, versions). With
+// --cuda-graphs on a GPU the replayed graph's time is the forward's and the backward's is 0.
 std::string run_step_benchmark(const StepBenchmarkOptions& options);
 
 }  // namespace slipstream

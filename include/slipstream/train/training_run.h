@@ -22,6 +22,7 @@
 #include <string>
 
 #include "slipstream/core/state_dict.h"
+#include "slipstream/data/batch_loader.h"
 #include "slipstream/data/loader.h"
 #include "slipstream/dist/environment.h"
 #include "slipstream/train/hang_watchdog.h"
@@ -55,6 +56,7 @@ struct TrackedParts {
   TrackedState optimizer = {};
   TrackedState scaler = {};
   TrackedState extra = {};  // named state of the objective, e.g. DeCLIP's nearest-neighbour queue
+  BatchLoader* loader = nullptr;  // its position() is recorded for every rank (streaming)
 };
 
 // One optimizer step, as the loop hands it to end_step.
@@ -113,8 +115,10 @@ class TrainingRun {
   bool record_accuracy(double acc1);
 
   // Resumes by the one rule and returns where to continue (`start` when nothing is resumed). A
-  // checkpoint folder restores everything tracked, the RNG states and the position; a weights
-  // file (the fallback only) restores the weights. Throws ConfigError when the position does not
+  // checkpoint folder restores everything tracked, the RNG states and the position (and each
+  // rank's loader position when written with as many ranks; with another world size the loader
+  // starts the epoch's pass afresh, which the log says); a weights file (the fallback only)
+  // restores the weights. Throws ConfigError when the position does not
   // fit the loader steps per epoch and --update-freq it is resumed with.
   RunPosition resume(int64_t batches_per_epoch, int64_t update_freq, const std::string& fallback = "",
                      RunPosition start = {});
@@ -124,7 +128,7 @@ class TrainingRun {
 
   // The loader's next batch, its wait timed for the progress line; throws TrainingError when the
   // loader ends the epoch before `at`'s step.
-  Batch next_batch(Loader& loader, RunPosition at);
+  Batch next_batch(BatchLoader& loader, RunPosition at);
 
   // Whether the step must be skipped: true when `loss` (or, with --skip-nonfinite on several
   // ranks, another rank's) is not finite and --skip-nonfinite steps are left; the loop then drops
@@ -154,6 +158,8 @@ class TrainingRun {
 
  private:
   void progress(const std::string& line, double done);
+  std::string gather_loader_positions();  // every rank's, for the lead's checkpoint
+  void restore_loader_position(const std::string& positions_json);
 
   RunOptions options_;
   std::string config_json_;
@@ -161,6 +167,7 @@ class TrainingRun {
   DistributedEnvironment environment_;
   at::Device device_ = at::kCPU;
   std::shared_ptr<ProcessGroup> group_;
+  std::string gpu_settings_line_;  // what apply_gpu_settings set, logged by begin()
 
   torch::nn::Module* model_ = nullptr;
   TrackedParts parts_;

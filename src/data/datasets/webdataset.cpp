@@ -1,7 +1,5 @@
 #include "slipstream/data/datasets/webdataset.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <thread>
@@ -10,39 +8,14 @@
 #include "slipstream/data/formats/brace_expansion.h"
 #include "slipstream/data/formats/file_bytes.h"
 #include "slipstream/data/formats/tar_index.h"
+#include "slipstream/data/formats/webdataset_members.h"
 
 namespace slipstream {
 namespace {
 
 constexpr uint64_t kMaxCaptionBytes = 1 << 20;
 
-// webdataset's key/extension split: the key is the path up to the first '.' of the file name.
-std::pair<std::string, std::string> split_member_name(const std::string& name) {
-  const size_t slash = name.rfind('/');
-  const size_t dot = name.find('.', slash == std::string::npos ? 0 : slash + 1);
-  if (dot == std::string::npos) return {name, ""};
-  std::string extension = name.substr(dot + 1);
-  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
-  return {name.substr(0, dot), extension};
-}
-
-bool is_image_extension(const std::string& extension) {
-  for (const char* known : {"jpg", "jpeg", "png", "webp", "bmp"}) {
-    if (extension == known) return true;
-  }
-  return false;
-}
-
 }  // namespace
-
-std::string caption_from_json(const std::string& json_text) {
-  const nlohmann::json record = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (!record.is_object()) return "";
-  for (const char* field : {"caption", "text"}) {
-    if (record.contains(field) && record[field].is_string()) return record[field].get<std::string>();
-  }
-  return "";
-}
 
 WebDataset::WebDataset(const std::string& shards, int scan_threads) : pattern_(shards) {
   shard_paths_ = expand_braces(shards);
@@ -92,17 +65,18 @@ WebDataset::WebDataset(const std::string& shards, int scan_threads) : pattern_(s
       open = false;
     };
     for (const TarMember& member : index.members) {
-      auto [key, extension] = split_member_name(member.name);
-      if (!open || key != current.key) {
+      const MemberName name = split_member_name(member.name);
+      if (!open || !member_of_sample(current.key, name.key)) {
         finish();
         current.shard = static_cast<int32_t>(s);
-        current.key = key;
+        current.key = name.key;
         open = true;
       }
+      if (name.key != current.key) continue;  // an extra field ("000123.seg.png")
       const Part part{member.offset, member.size};
-      if (is_image_extension(extension) && current.image.size == 0) current.image = part;
-      else if (extension == "txt") current.text = part;
-      else if (extension == "json") current.json = part;
+      if (name.role == MemberRole::kImage && current.image.size == 0) current.image = part;
+      else if (name.role == MemberRole::kText) current.text = part;
+      else if (name.role == MemberRole::kJson) current.json = part;
     }
     finish();
     shard_sizes_.push_back(static_cast<int64_t>(samples_.size() - before));
@@ -124,10 +98,9 @@ RawSample WebDataset::get(int64_t index) const {
       return bytes;
     };
     sample.encoded = read(entry.image);
-    std::string caption;
-    if (entry.text.size > 0 && entry.text.size <= kMaxCaptionBytes) caption = read(entry.text);
-    if (caption.empty() && entry.json.size > 0 && entry.json.size <= kMaxCaptionBytes) caption = caption_from_json(read(entry.json));
-    while (!caption.empty() && (caption.back() == '\n' || caption.back() == '\r')) caption.pop_back();
+    const std::string text = entry.text.size > 0 && entry.text.size <= kMaxCaptionBytes ? read(entry.text) : "";
+    const bool need_json = text.empty() && entry.json.size > 0 && entry.json.size <= kMaxCaptionBytes;
+    std::string caption = sample_caption(text, need_json ? read(entry.json) : "");
     if (caption.empty()) throw SampleError(sample.source, "no caption in its .txt or .json");
     sample.captions.push_back(std::move(caption));
   } catch (const FileFormatError& e) {

@@ -1,5 +1,5 @@
 // WebDataset shards (open_clip, img2dataset): tar files whose members sharing a key form a sample,
-// e.g. 000123.jpg + 000123.txt (+ 000123.json). At open every shard's headers are scanned (in
+// e.g. 000123.jpg + 000123.txt (+ 000123.json; webdataset_members.h). At open every shard's headers are scanned (in
 // parallel, images not read) so samples are addressed by index like any other dataset; shards are
 // reported to the epoch plan, which shuffles shards and splits them across ranks.
 #pragma once
@@ -46,8 +46,5 @@ class WebDataset : public Dataset {
   std::vector<int64_t> shard_sizes_;
   WebDatasetStats stats_;
 };
-
-// The caption of a WebDataset sample's JSON ("caption", else "text"); empty when it has neither.
-std::string caption_from_json(const std::string& json_text);
 
 }  // namespace slipstream
