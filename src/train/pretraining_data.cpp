@@ -36,19 +36,28 @@ std::vector<double> parse_factors(const std::string& text) {
 
 }  // namespace
 
-bool streams_shards(const PretrainConfig& config) {
-  if (config.dataset != "webdataset" || config.streaming == "off") return false;
+namespace {
+
+// Whether the shards stream: asked for, implied by open_clip's epoch flags, or not local files.
+bool streams_shards(const PretrainConfig& config, const ShardList& shards) {
   if (config.streaming == "on" || config.train_num_samples > 0 || config.dataset_resampled) return true;
-  for (const std::string& url : parse_shard_list(shard_pattern(config)).urls) {
+  for (const std::string& url : shards.urls) {
     if (shard_source_kind(url) != ShardSourceKind::kLocalFile) return true;
   }
   return false;
 }
 
+}  // namespace
+
 PretrainingData open_pretraining_data(const PretrainConfig& config, std::shared_ptr<const SamplePipeline> pipeline,
                                       const LoaderOptions& loader_options, int64_t synthetic_image_size) {
   PretrainingData data;
-  if (!streams_shards(config)) {
+  std::shared_ptr<ShardList> shards;  // the shards, parsed once, when they may stream
+  if (config.dataset == "webdataset" && config.streaming != "off") {
+    shards = std::make_shared<ShardList>(
+        parse_shard_list(shard_pattern(config), parse_factors(config.train_data_upsampling_factors)));
+  }
+  if (!shards || !streams_shards(config, *shards)) {
     DatasetOptions options;
     options.dataset = config.dataset;
     options.root = config.root;
@@ -64,7 +73,6 @@ PretrainingData open_pretraining_data(const PretrainConfig& config, std::shared_
     data.loader = std::make_unique<Loader>(dataset, std::move(pipeline), loader_options);
     return data;
   }
-  auto shards = std::make_shared<ShardList>(parse_shard_list(shard_pattern(config), parse_factors(config.train_data_upsampling_factors)));
   if (!config.dataset_resampled && !config.train_data_upsampling_factors.empty()) {
     throw ConfigError("--train-data-upsampling-factors needs --dataset-resampled (as open_clip's)");
   }

@@ -21,9 +21,6 @@ struct PretrainingData {
   bool streamed = false;
 };
 
-// Whether `config` streams its WebDataset shards.
-bool streams_shards(const PretrainConfig& config);
-
 // `synthetic_image_size`: the model's, for --dataset synthetic. Throws ConfigError naming the flag.
 PretrainingData open_pretraining_data(const PretrainConfig& config, std::shared_ptr<const SamplePipeline> pipeline,
                                       const LoaderOptions& loader_options, int64_t synthetic_image_size);
