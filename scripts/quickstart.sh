@@ -12,7 +12,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-out="runs/quickstart" device="auto" epochs_clip=10 epochs_slip=12 samples=20000 seed=0 data=""
+out="runs/quickstart" device="auto" epochs_clip=10 epochs_slip=10 samples=20000 seed=0 data=""
 while (($#)); do
   case "$1" in
     --out) out="$2"; shift 2 ;;

@@ -126,7 +126,9 @@ std::string to_json(const FinetuneConfig& c) {
 
 FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks) {
   validate(config);
-  TrainingRun run(config, to_json(config), hooks);
+  RunHooks run_hooks = hooks;  // a hook that watches each step has every step's values read on the host
+  run_hooks.read_every_step = hooks.read_every_step || static_cast<bool>(hooks.on_step);
+  TrainingRun run(config, to_json(config), run_hooks);
   const at::Device device = run.device();
   const std::shared_ptr<ProcessGroup>& group = run.group();
   const int64_t world = run.world_size();
@@ -234,7 +236,8 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
     const Clock::time_point started = Clock::now();
     model->train();
     loader.start_epoch(at.epoch, at.batch);
-    double last_lr = 0.0, step_loss = 0.0;  // the step's loss: the mean of its micro-batches'
+    double last_lr = 0.0;
+    at::Tensor step_loss;                   // the step's loss, the mean of its micro-batches' (on the device)
     bool skip_step = false;                 // --skip-nonfinite: this step's loss was not finite
     for (; at.batch < batches_per_epoch; ++at.batch) {
       const Batch batch = run.next_batch(loader, at);
@@ -255,20 +258,19 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
         AutocastScope autocast(device.type(), dtype);
         loss = soft_target_cross_entropy(model->forward(mixed.images).to(at::kFloat), mixed.targets);
       }
-      const double value = loss.item<double>();
-      if (run.check_finite(value, {}, at)) {
+      if (run.skip_nonfinite_step(loss, {}, at)) {
         skip_step = true;  // --skip-nonfinite: no backward, and the step's gradients are dropped
       } else if (!skip_step) {
         run.enter(RunPhase::kBackward);
         if (synchronizer) synchronizer->set_enabled(last_micro_batch);
         scaler.scale(loss / static_cast<double>(config.update_freq)).backward();
         if (synchronizer && last_micro_batch) synchronizer->finish();
-        step_loss += value / static_cast<double>(config.update_freq);
+        const at::Tensor share = loss.detach().to(at::kDouble) / static_cast<double>(config.update_freq);
+        step_loss = step_loss.defined() ? step_loss + share : share;
       }
       if (!last_micro_batch) continue;
       if (!skip_step) scaler.step(optimizer);
       optimizer.zero_grad();
-      if (hooks.on_step) hooks.on_step(global_step, last_lr, value);
       StepLog step;
       step.after = {at.epoch, at.batch + 1};
       step.global_step = global_step + 1;
@@ -276,9 +278,16 @@ FinetuneResult finetune(const FinetuneConfig& config, const FinetuneHooks& hooks
       step.lr = last_lr;
       if (!skip_step) step.metrics["loss"] = step_loss;
       if (skip_step) step.note = " (step skipped: non-finite loss)";
-      step_loss = 0.0;
+      step_loss = at::Tensor();
       skip_step = false;
-      if (run.end_step(step).stopped) {
+      const StepVerdict verdict = run.end_step(std::move(step));
+      if (hooks.on_step) {  // every step is read then: verdict.read holds this one
+        for (const StepValues& values : verdict.read) {
+          const auto loss_read = values.metrics.find("loss");
+          hooks.on_step(values.global_step - 1, values.lr, loss_read == values.metrics.end() ? std::nan("") : loss_read->second);
+        }
+      }
+      if (verdict.stopped) {
         result.last_checkpoint = run.last_checkpoint();
         return result;
       }

@@ -141,8 +141,7 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, TrainingRun& run, Pro
         features = tower.forward(batch.views[0].to(device, /*non_blocking=*/true)).to(at::kFloat);
       }
       const at::Tensor loss = at::cross_entropy_loss(head->forward(features), batch.labels.to(device));
-      const double value = loss.item<double>();
-      const bool skip = run.check_finite(value, {}, at);  // --skip-nonfinite: no update this step
+      const bool skip = run.skip_nonfinite_step(loss, {}, at);  // --skip-nonfinite: no update this step
       if (!skip) {
         run.enter(RunPhase::kBackward);
         optimizer.zero_grad();
@@ -159,7 +158,7 @@ LinearProbeResult run_sgd(const LinearProbeConfig& config, TrainingRun& run, Pro
       step.global_step = at.epoch * steps + at.batch + 1;
       step.step_in_epoch = at.batch;
       step.lr = lr;
-      if (!skip) step.metrics["loss"] = value;
+      if (!skip) step.metrics["loss"] = loss.detach();
       if (skip) step.note = " (step skipped: non-finite loss)";
       if (run.end_step(step).stopped) return result;
     }

@@ -71,7 +71,8 @@ ModelInputs inputs_of(const Batch& batch, const std::string& family, const at::D
   return inputs;
 }
 
-// The L2 norm of all the optimizer's gradients together (as scaled by the loss scaler).
+// The L2 norm of all the optimizer's gradients together (as scaled by the loss scaler), read on
+// the host: for the on_step hook only.
 double gradient_norm(const AdamW& optimizer) {
   std::vector<at::Tensor> grads;
   for (const ParameterGroup& group : optimizer.groups()) {
@@ -82,6 +83,16 @@ double gradient_norm(const AdamW& optimizer) {
   if (grads.empty()) return 0.0;
   std::vector<at::Tensor> norms = at::_foreach_norm(grads, 2);
   return at::stack(norms).to(at::kDouble).norm().item<double>();
+}
+
+// Adds a micro-batch's metrics, each / `parts`, to the step's: 0-dim double tensors on the device,
+// each a new tensor (a CUDA graph's outputs are overwritten by its next replay).
+void add_metrics(std::map<std::string, at::Tensor>& step, const std::map<std::string, at::Tensor>& metrics, int64_t parts) {
+  for (const auto& [name, value] : metrics) {
+    const at::Tensor share = value.detach().to(at::kDouble) / static_cast<double>(parts);
+    at::Tensor& sum = step[name];
+    sum = sum.defined() ? sum + share : share;
+  }
 }
 
 // The cached features of an accumulated batch with micro-batch j's replaced by `fresh` (which
@@ -175,7 +186,9 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
     bpe = find_clip_bpe(given.bpe);
     config.bpe = bpe->path;
   }
-  TrainingRun run(config, to_json(config), hooks);
+  RunHooks run_hooks = hooks;  // a hook that watches each step has every step's values read on the host
+  run_hooks.read_every_step = hooks.read_every_step || static_cast<bool>(hooks.on_step);
+  TrainingRun run(config, to_json(config), run_hooks);
   if (bpe) run.record_with_weights("bpe", bpe->path);
   const DistributedEnvironment& environment = run.environment();
   const std::shared_ptr<ProcessGroup>& group = run.group();
@@ -348,7 +361,7 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
   bool skip_step = false;                     // --skip-nonfinite: this step's loss was not finite
   for (; at.epoch < config.epochs; ++at.epoch, at.batch = 0) {
     loader.start_epoch(at.epoch, at.batch);
-    std::map<std::string, double> step_metrics;
+    std::map<std::string, at::Tensor> step_metrics;  // 0-dim, on the device until the run reads them
     for (; at.batch < batches_per_epoch; ++at.batch) {
       const Batch batch = run.next_batch(loader, at);
       const int64_t global_step = at.epoch * steps_per_epoch + at.batch / config.update_freq;  // SLIP's `it`
@@ -360,10 +373,10 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
       if (graph_step) {
         // --cuda-graphs: the forward and backward replayed (the graph writes the gradients).
         const LossOutput& output = graph_step->run(inputs);
-        if (run.check_finite(output.loss.item<double>(), output.metrics, at)) {
+        if (run.skip_nonfinite_step(output.loss, output.metrics, at)) {
           skip_step = true;  // the gradients exist, but no update is made from them
         } else {
-          for (const auto& [name, value] : output.metrics) step_metrics[name] += value.item<double>();
+          add_metrics(step_metrics, output.metrics, 1);
         }
       } else if (!cached_features) {
         // SLIP's accumulation: each micro-batch its own contrastive problem, loss / update_freq.
@@ -372,16 +385,14 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
           AutocastScope autocast(device.type(), autocast_dtype);
           output = loss_function->forward(model->forward(inputs));
         }
-        if (run.check_finite(output.loss.item<double>(), output.metrics, at)) {
+        if (run.skip_nonfinite_step(output.loss, output.metrics, at)) {
           skip_step = true;  // --skip-nonfinite: no backward, and the step's gradients are dropped
         } else if (!skip_step) {
           run.enter(RunPhase::kBackward);
           if (synchronizer) synchronizer->set_enabled(last_micro_batch);
           scaler.scale(output.loss / static_cast<double>(config.update_freq)).backward();
           if (synchronizer && last_micro_batch) synchronizer->finish();
-          for (const auto& [name, value] : output.metrics) {
-            step_metrics[name] += value.item<double>() / static_cast<double>(config.update_freq);
-          }
+          add_metrics(step_metrics, output.metrics, config.update_freq);
         }
       } else {
         // open_clip's: cache every micro-batch's features without gradient; at the last one,
@@ -399,7 +410,7 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
             AutocastScope autocast(device.type(), autocast_dtype);
             output = loss_function->forward(with_fresh_features(cached_outputs, j, model->forward(cached_inputs[j])));
           }
-          if (run.check_finite(output.loss.item<double>(), output.metrics, at)) {
+          if (run.skip_nonfinite_step(output.loss, output.metrics, at)) {
             skip_step = true;
             break;
           }
@@ -409,7 +420,7 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
           scaler.scale(output.loss).backward();
           if (last_recompute) {
             if (synchronizer) synchronizer->finish();
-            for (const auto& [name, value] : output.metrics) step_metrics[name] = value.item<double>();
+            add_metrics(step_metrics, output.metrics, 1);
           }
         }
         if (last_micro_batch) {
@@ -420,15 +431,14 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
       if (!last_micro_batch) continue;
 
       // The optimizer step (none for a step skipped for a non-finite loss).
-      const double grad_norm = skip_step ? 0.0 : gradient_norm(optimizer) / scaler.current_scale();
-      const bool stepped = !skip_step && scaler.step(optimizer);
+      const double grad_norm = hooks.on_step && !skip_step ? gradient_norm(optimizer) / scaler.current_scale() : 0.0;
+      const bool stepped = !skip_step && scaler.step(optimizer);  // fp16 reads whether it found inf/NaN
       if (!graph_step) optimizer.zero_grad();  // a graph zeroes its gradients itself, in place
-      double logit_scale = 0.0;
+      StepLog step;
       if (auto* clip = dynamic_cast<ClipModelImpl*>(model.get())) {
         clip->clamp_logit_scale();
-        logit_scale = clip->logit_scale.exp().item<double>();
+        step.scalars["logit_scale"] = clip->logit_scale.detach().exp();
       }
-      StepLog step;
       step.after = {at.epoch, at.batch + 1};
       step.global_step = global_step + 1;
       step.step_in_epoch = at.batch / config.update_freq;
@@ -436,15 +446,22 @@ PretrainResult pretrain(const PretrainConfig& given, const PretrainHooks& hooks)
       if (skip_step) step_metrics.clear();  // a skipped step's earlier micro-batches are not its metrics
       step.metrics = std::move(step_metrics);
       step.counters = loader.counters();  // replaced samples (and failed shards, skipped keys), summed over ranks
-      if (logit_scale > 0.0) step.scalars["logit_scale"] = last_logit_scale = logit_scale;
-      if (scaler.enabled()) step.scalars["loss_scale"] = scaler.current_scale();
+      if (scaler.enabled()) step.scalars["loss_scale"] = at::scalar_tensor(scaler.current_scale(), at::kDouble);
       if (!stepped) step.note = skip_step ? " (step skipped: non-finite loss)" : " (step skipped: inf/NaN gradient)";
       skip_step = false;
-      const StepVerdict verdict = run.end_step(step);
-      last_counters = verdict.counters;
+      const StepVerdict verdict = run.end_step(std::move(step));
       step_metrics.clear();
-      if (hooks.on_step) {
-        hooks.on_step({at.epoch, at.batch, global_step + 1, step.lr, verdict.metrics, logit_scale, grad_norm, !stepped});
+      if (!verdict.read.empty()) {  // a read point: the values of the steps since the last one
+        last_counters = verdict.counters;
+        const auto scale = verdict.read.back().scalars.find("logit_scale");
+        if (scale != verdict.read.back().scalars.end()) last_logit_scale = scale->second;
+      }
+      if (hooks.on_step) {  // every step is read then: verdict.read holds this one
+        for (const StepValues& values : verdict.read) {
+          const auto scale = values.scalars.find("logit_scale");
+          hooks.on_step({values.after.epoch, values.after.batch - 1, values.global_step, values.lr, values.metrics,
+                         scale == values.scalars.end() ? 0.0 : scale->second, grad_norm, !stepped});
+        }
       }
       if (verdict.stopped) {
         result.epoch = at.epoch;

@@ -17,7 +17,8 @@ void add_run_flags(CLI::App& app, RunOptions& o) {
                  "Checkpoints, config.json, log.txt, steps.jsonl, out.log and tensorboard/; a rerun resumes from "
                  "its last checkpoint")
       ->capture_default_str()->group(group);
-  app.add_option("-p,--print-freq", o.print_freq, "Optimizer steps between progress lines (0: none)")
+  app.add_option("-p,--print-freq", o.print_freq, "Optimizer steps between progress lines, where the steps' values are read from the device (0: no "
+                 "lines, reads every 100)")
       ->capture_default_str()->group(group);
   app.add_option("--save-every-steps", o.save_every_steps, "Also checkpoint every N optimizer steps (0: epoch ends only)")
       ->capture_default_str()->group(group);

@@ -237,10 +237,13 @@ Batch TrainingRun::next_batch(BatchLoader& loader, RunPosition at) {
   return std::move(*next);
 }
 
-bool TrainingRun::check_finite(double loss, const std::map<std::string, at::Tensor>& terms, RunPosition at) {
-  const bool finite_here = std::isfinite(loss);
+bool TrainingRun::skip_nonfinite_step(const at::Tensor& loss, const std::map<std::string, at::Tensor>& terms,
+                                      RunPosition at) {
+  if (options_.skip_nonfinite == 0) return false;  // the read point checks the step's "loss"
+  const double value = loss.item<double>();
+  const bool finite_here = std::isfinite(value);
   bool finite = finite_here;
-  if (options_.skip_nonfinite > 0 && group_) {  // a skip must be every rank's: their backward passes meet
+  if (group_) {  // a skip must be every rank's: their backward passes meet
     std::vector<at::Tensor> bad = {at::full({1}, finite_here ? 0.0f : 1.0f, at::TensorOptions(device_))};
     group_->all_reduce_max(bad);
     finite = bad[0].item<float>() == 0.0f;
@@ -250,8 +253,8 @@ bool TrainingRun::check_finite(double loss, const std::map<std::string, at::Tens
   if (finite_here) {
     what += " on another rank";
   } else {
-    std::map<std::string, double> values = {{"loss", loss}};
-    for (const auto& [name, value] : terms) values[name] = value.item<double>();
+    std::map<std::string, double> values = {{"loss", value}};
+    for (const auto& [name, term] : terms) values[name] = term.item<double>();
     what += ":" + values_text(values, " %s %.4f");
   }
   if (skipped_steps_ < options_.skip_nonfinite) {
@@ -260,76 +263,124 @@ bool TrainingRun::check_finite(double loss, const std::map<std::string, at::Tens
         std::to_string(options_.skip_nonfinite) + ")");
     return true;
   }
-  throw TrainingError(what + (options_.skip_nonfinite > 0 ? " after " + std::to_string(skipped_steps_) + " skipped steps" : "") +
-                      "; the last checkpoint" + (last_checkpoint_.empty() ? std::string() : " (" + last_checkpoint_ + ")") +
-                      " is the last good state");
+  throw TrainingError(what + " after " + std::to_string(skipped_steps_) + " skipped steps; the last checkpoint" +
+                      (last_checkpoint_.empty() ? std::string() : " (" + last_checkpoint_ + ")") + " is the last good state");
 }
 
-StepVerdict TrainingRun::end_step(const StepLog& step) {
-  enter(RunPhase::kCollective);
-  StepVerdict verdict;
-  verdict.metrics = step.metrics;
-  verdict.counters = step.counters;
-  bool stop = (hooks_.stop_requested && hooks_.stop_requested->load()) || stop_signal_received() ||
-              (hooks_.stop_after_steps > 0 && steps_this_run_ + 1 >= hooks_.stop_after_steps);
-  if (group_) {  // one all-reduce: metrics averaged, counters summed, a stop any rank was asked for
-    std::vector<double> values;
-    for (const auto& [name, value] : verdict.metrics) values.push_back(value);
-    for (const auto& [name, value] : verdict.counters) values.push_back(value);
-    values.push_back(stop ? 1.0 : 0.0);
-    std::vector<at::Tensor> packed = {at::tensor(values, at::kDouble).to(device_)};
-    group_->all_reduce_sum(packed);
-    const at::Tensor summed = packed[0].cpu();
-    const double* sums = summed.data_ptr<double>();
-    size_t i = 0;
-    for (auto& [name, value] : verdict.metrics) value = sums[i++] / static_cast<double>(world_size());
-    for (auto& [name, value] : verdict.counters) value = sums[i++];
-    stop = sums[i] > 0.0;
+std::vector<StepValues> TrainingRun::read_unread_steps(std::map<std::string, double>& counters, bool& stop) {
+  // One vector on the device: every unread step's metrics, then the counters and the stop (summed
+  // over the ranks), then the scalars (as given); one copy to the host.
+  std::vector<at::Tensor> reduced, given;
+  for (const StepLog& step : unread_) {
+    for (const auto& [name, value] : step.metrics) reduced.push_back(value.detach().reshape({1}).to(device_, at::kDouble));
   }
-  stopping_ = stop;
-  if (!verdict.metrics.empty()) meters_.add(verdict.metrics);  // a skipped step has none
-  ++steps_this_run_;
+  std::vector<double> host = {stop ? 1.0 : 0.0};
+  for (const auto& [name, value] : counters) host.push_back(value);
+  reduced.push_back(at::tensor(host, at::kDouble).to(device_));
+  at::Tensor summed = at::cat(reduced);
+  if (group_) {
+    std::vector<at::Tensor> packed = {summed};
+    group_->all_reduce_sum(packed);
+    summed = packed[0];
+  }
+  for (const StepLog& step : unread_) {
+    for (const auto& [name, value] : step.scalars) given.push_back(value.detach().reshape({1}).to(device_, at::kDouble));
+  }
+  const at::Tensor values = (given.empty() ? summed : at::cat({summed, at::cat(given)})).cpu();
+  ++host_reads_;
+  const double* next = values.data_ptr<double>();
+  const double* next_scalar = next + summed.numel();
 
-  if (steps_log_.is_open()) {
-    for (const auto& [name, value] : verdict.metrics) tensorboard_->add_scalar("train/" + name, value, step.global_step);
+  std::vector<StepValues> read;
+  for (const StepLog& step : unread_) {
+    StepValues values_of_step{step.after, step.global_step, step.lr, {}, {}};
+    for (const auto& [name, value] : step.metrics) values_of_step.metrics[name] = *next++ / static_cast<double>(world_size());
+    read.push_back(std::move(values_of_step));
+  }
+  stop = *next++ > 0.0;
+  for (auto& [name, value] : counters) value = *next++;
+  for (size_t i = 0; i < unread_.size(); ++i) {
+    for (const auto& [name, value] : unread_[i].scalars) read[i].scalars[name] = *next_scalar++;
+  }
+  unread_.clear();
+
+  for (const StepValues& step : read) {
+    const auto loss = step.metrics.find("loss");
+    if (loss != step.metrics.end() && !std::isfinite(loss->second)) {
+      throw TrainingError("non-finite loss at epoch " + std::to_string(step.after.epoch) + " step " +
+                          std::to_string(step.after.batch - 1) + (group_ ? " (averaged over the ranks):" : ":") +
+                          values_text(step.metrics, " %s %.4f") + "; the last checkpoint" +
+                          (last_checkpoint_.empty() ? std::string() : " (" + last_checkpoint_ + ")") +
+                          " is the last good state");
+    }
+    if (!step.metrics.empty()) meters_.add(step.metrics);  // a skipped step has none
+    if (!steps_log_.is_open()) continue;
+    for (const auto& [name, value] : step.metrics) tensorboard_->add_scalar("train/" + name, value, step.global_step);
     tensorboard_->add_scalar("train/lr", step.lr, step.global_step);
     for (const auto& [name, value] : step.scalars) tensorboard_->add_scalar("train/" + name, value, step.global_step);
     nlohmann::ordered_json line = {{"step", step.global_step}, {"epoch", step.after.epoch}, {"lr", step.lr}};
-    for (const auto& [name, value] : verdict.metrics) line[name] = value;
+    for (const auto& [name, value] : step.metrics) line[name] = value;
     for (const auto& [name, value] : step.scalars) line[name] = value;
-    steps_log_ << line.dump() << "\n" << std::flush;
+    steps_log_ << line.dump() << "\n";
+  }
+  if (steps_log_.is_open()) steps_log_ << std::flush;
+  return read;
+}
+
+StepVerdict TrainingRun::end_step(StepLog step) {
+  enter(RunPhase::kCollective);
+  StepVerdict verdict;
+  const bool stop_here = (hooks_.stop_requested && hooks_.stop_requested->load()) || stop_signal_received() ||
+                         (hooks_.stop_after_steps > 0 && steps_this_run_ + 1 >= hooks_.stop_after_steps);
+  const int64_t read_every = options_.print_freq > 0 ? options_.print_freq : 100;
+  const bool last_of_epoch = step.step_in_epoch + 1 == steps_per_epoch_;
+  const bool print_due = options_.print_freq > 0 && (step.step_in_epoch % options_.print_freq == 0 || last_of_epoch);
+  const bool save_due = options_.save_every_steps > 0 && step.global_step % options_.save_every_steps == 0;
+  const bool read_due = hooks_.read_every_step || step.step_in_epoch % read_every == 0 || last_of_epoch || save_due ||
+                        (stop_here && !group_);
+  std::map<std::string, double> counters = step.counters;
+  const std::string note = step.note;
+  const RunPosition after = step.after;
+  const int64_t step_in_epoch = step.step_in_epoch, global_step = step.global_step;
+  unread_.push_back(std::move(step));
+  ++steps_this_run_;
+  bool stop = false;
+  if (read_due) {
+    stop = stop_here;
+    verdict.read = read_unread_steps(counters, stop);
+    verdict.counters = counters;
+    stopping_ = stop;
   }
 
-  const bool last_of_epoch = step.step_in_epoch + 1 == steps_per_epoch_;
-  if (options_.print_freq > 0 && (step.step_in_epoch % options_.print_freq == 0 || last_of_epoch)) {
+  if (print_due) {
+    const StepValues& values = verdict.read.back();
     const Clock::time_point now = Clock::now();
     const double interval = std::chrono::duration<double>(now - interval_start_).count();
     const double per_step = std::chrono::duration<double>(now - started_).count() / static_cast<double>(steps_this_run_);
     const double samples_per_second = interval > 0 ? static_cast<double>(interval_samples_) / interval : 0.0;
     progress(format_text("Epoch: [%lld][%lld/%lld] eta %s samples/s %.1f data %.0f%% lr %.3e",
-                         static_cast<long long>(step.after.epoch), static_cast<long long>(step.step_in_epoch + 1),
+                         static_cast<long long>(after.epoch), static_cast<long long>(step_in_epoch + 1),
                          static_cast<long long>(steps_per_epoch_),
-                         format_duration(per_step * static_cast<double>(epochs_ * steps_per_epoch_ - step.global_step)).c_str(),
-                         samples_per_second, interval > 0 ? 100.0 * data_seconds_ / interval : 0.0, step.lr) +
-                 values_text(verdict.metrics, " %s %.4f") + values_text(step.scalars, " %s %.2f") + " mem " +
-                 memory_text(device_) + values_text(verdict.counters, " %s %.0f") + step.note,
-             static_cast<double>(step.step_in_epoch + 1) / static_cast<double>(steps_per_epoch_));
-    add_scalar("train/samples_per_second", samples_per_second, step.global_step);
+                         format_duration(per_step * static_cast<double>(epochs_ * steps_per_epoch_ - global_step)).c_str(),
+                         samples_per_second, interval > 0 ? 100.0 * data_seconds_ / interval : 0.0, values.lr) +
+                 values_text(values.metrics, " %s %.4f") + values_text(values.scalars, " %s %.2f") + " mem " +
+                 memory_text(device_) + values_text(verdict.counters, " %s %.0f") + note,
+             static_cast<double>(step_in_epoch + 1) / static_cast<double>(steps_per_epoch_));
+    add_scalar("train/samples_per_second", samples_per_second, global_step);
     flush_scalars();
     interval_start_ = now;
     data_seconds_ = 0.0;
     interval_samples_ = 0;
   }
 
-  const bool epoch_done = step.after.batch == batches_per_epoch_;
-  const bool save_due = options_.save_every_steps > 0 && step.global_step % options_.save_every_steps == 0;
-  if (!epoch_done && (stop || save_due)) save(step.after, /*is_best=*/false);
+  const bool epoch_done = after.batch == batches_per_epoch_;
+  if (!epoch_done && (stop || save_due)) save(after, /*is_best=*/false);
   if (stop && !epoch_done) {
-    log("=> stopped at epoch " + std::to_string(step.after.epoch) + " step " + std::to_string(step.after.batch) +
-        "; saved " + (last_checkpoint_.empty() ? std::string("nothing (no --output-dir)") : last_checkpoint_));
+    log("=> stopped at epoch " + std::to_string(after.epoch) + " step " + std::to_string(after.batch) + "; saved " +
+        (last_checkpoint_.empty() ? std::string("nothing (no --output-dir)") : last_checkpoint_));
     verdict.stopped = true;
   }
-  FaultPlan::current().after_step(step.global_step);
+  FaultPlan::current().after_step(global_step);
   return verdict;
 }
 

@@ -109,9 +109,9 @@ TEST(Launcher, MaxRestartsStartsTheGroupAgainAfterAFailure) {
   EXPECT_THROW(launch_workers(options, {"true"}), ConfigError);
 }
 
-// TrainingRun over two Gloo ranks where only one is asked to stop: both stop at that step (the
-// stop rides the step's all-reduce with the metrics), rank 0 saves there, the metrics are averaged
-// and the counters summed. tests/dist/training_run_worker.cpp is one rank.
+// TrainingRun over two Gloo ranks where only one is asked to stop: both stop at the next read
+// point (the stop rides its all-reduce with the metrics), rank 0 saves there, the metrics are
+// averaged and the counters summed. tests/dist/training_run_worker.cpp is one rank.
 TEST(TrainingRun, AStopOnOneRankStopsEveryRankAtTheSameStep) {
   const fs::path folder = fs::temp_directory_path() / ("slipstream_agreed_stop_" + std::to_string(::getpid()));
   fs::remove_all(folder);
@@ -126,9 +126,9 @@ TEST(TrainingRun, AStopOnOneRankStopsEveryRankAtTheSameStep) {
     for (const char* rank : {"0", "1"}) {
       std::ifstream result(run + "_rank" + rank + ".txt");
       std::string text((std::istreambuf_iterator<char>(result)), std::istreambuf_iterator<char>());
-      EXPECT_EQ(text, "stopped 3 loss 0.5 samples 8\n") << "rank " << rank << ", stop asked of rank " << stopping;
+      EXPECT_EQ(text, "stopped 4 loss 0.5 samples 8\n") << "rank " << rank << ", stop asked of rank " << stopping;
     }
-    EXPECT_TRUE(fs::exists(fs::path(run) / "checkpoints" / "epoch_0000_step_0000003")) << "stop asked of rank " << stopping;
+    EXPECT_TRUE(fs::exists(fs::path(run) / "checkpoints" / "epoch_0000_step_0000004")) << "stop asked of rank " << stopping;
   }
   fs::remove_all(folder);
 }

@@ -184,13 +184,13 @@ TEST(SkipNonFinite, SkipsUpToKStepsThenStopsNamingThem) {
   hooks.print = [&](const std::string& line) { lines.push_back(line); };
   TrainingRun run(options, "{}", hooks);
   const double nan = std::nan("");
-  EXPECT_FALSE(run.check_finite(1.5, {}, {0, 0}));
-  EXPECT_TRUE(run.check_finite(nan, {{"clip_loss", at::full({}, nan)}}, {0, 1}));
-  EXPECT_TRUE(run.check_finite(nan, {}, {0, 2}));
+  EXPECT_FALSE(run.skip_nonfinite_step(at::scalar_tensor(1.5), {}, {0, 0}));
+  EXPECT_TRUE(run.skip_nonfinite_step(at::scalar_tensor(nan), {{"clip_loss", at::full({}, nan)}}, {0, 1}));
+  EXPECT_TRUE(run.skip_nonfinite_step(at::scalar_tensor(nan), {}, {0, 2}));
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], "=> non-finite loss at epoch 0 step 1: clip_loss nan loss nan; step skipped (1 of --skip-nonfinite 2)");
   try {
-    run.check_finite(nan, {}, {0, 3});
+    run.skip_nonfinite_step(at::scalar_tensor(nan), {}, {0, 3});
     FAIL() << "expected a TrainingError";
   } catch (const TrainingError& e) {
     EXPECT_NE(std::string(e.what()).find("non-finite loss at epoch 0 step 3: loss nan after 2 skipped steps"),

@@ -2,13 +2,16 @@
 // checkpoint folders, exact resume (step for step the losses of an uninterrupted run), gradient
 // accumulation, and settings refused before any work.
 #include <ATen/ATen.h>
+#include <ATen/record_function.h>
 #include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "models/small_configs.h"
@@ -383,6 +386,69 @@ TEST(Pretraining, ANonFiniteLossStopsTheRunAndKeepsTheLastGoodCheckpoint) {
   ASSERT_TRUE(last.has_value());
   ContrastiveModel model = create_model(resolve_model_config(config.model));
   EXPECT_NO_THROW(read_checkpoint(*last, *model));
+  fs::remove_all(folder);
+}
+
+// Counts the reads of a tensor's value to the host that code outside ATen makes (.item(), a
+// synchronisation on a GPU: aten::item or aten::_local_scalar_dense called from outside any other
+// op) on the thread that made it, while it lives. Reads inside an op are the CPU kernels' own
+// (the fused AdamW's step counts, one_hot's range check), which their CUDA kernels do not make.
+class HostReadCounter {
+ public:
+  HostReadCounter() : handle_(at::addThreadLocalCallback(at::RecordFunctionCallback(&on_start, &on_end))) {
+    count_ = depth_ = 0;
+  }
+  ~HostReadCounter() { at::removeCallback(handle_); }
+  int64_t count() const { return count_; }
+
+ private:
+  static std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
+    if (depth_++ == 0 && (std::strcmp(fn.name(), "aten::item") == 0 || std::strcmp(fn.name(), "aten::_local_scalar_dense") == 0)) {
+      ++count_;
+    }
+    return nullptr;
+  }
+  static void on_end(const at::RecordFunction&, at::ObserverContext*) { --depth_; }
+  static thread_local int64_t count_, depth_;
+  at::CallbackHandle handle_;
+};
+thread_local int64_t HostReadCounter::count_ = 0;
+thread_local int64_t HostReadCounter::depth_ = 0;
+
+// No host synchronisation inside a step: the loop leaves each step's values on the device and the
+// run reads them at read points only, so the training thread's reads do not grow with the steps
+// between read points (a hook that watches every step, which reads the gradient norm, shows that
+// the count would), and steps.jsonl equals that of a run read after every step.
+TEST(Pretraining, HostReadsDoNotGrowWithTheStepsBetweenReadPoints) {
+  const fs::path folder = fresh_folder("host_reads");
+  const auto run = [&](int64_t samples, const std::string& name, bool read_every_step, bool watched) {
+    PretrainConfig config = small_run(folder, "slip");
+    config.synthetic_samples = samples;
+    config.epochs = 1;
+    config.warmup_epochs = 0;
+    config.print_freq = 1000;  // read points: the epoch's first and last steps
+    config.output_dir = (folder / name).string();
+    PretrainHooks hooks;
+    hooks.print = [](const std::string&) {};
+    hooks.read_every_step = read_every_step;
+    if (watched) hooks.on_step = [](const StepReport&) {};
+    const HostReadCounter counter;
+    EXPECT_TRUE(pretrain(config, hooks).completed);
+    return counter.count();
+  };
+  const int64_t six_steps = run(24, "six", false, false);
+  const int64_t twelve_steps = run(48, "twelve", false, false);
+  EXPECT_EQ(twelve_steps, six_steps);
+  EXPECT_GT(run(48, "twelve_watched", false, true), run(24, "six_watched", false, true));
+  run(48, "twelve_every_step", true, false);
+  const auto text = [&](const std::string& name) {
+    std::ifstream in(folder / name / "steps.jsonl");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const std::string deferred = text("twelve");
+  EXPECT_EQ(std::count(deferred.begin(), deferred.end(), '\n'), 12);
+  EXPECT_EQ(deferred, text("twelve_every_step"));
+  EXPECT_EQ(deferred, text("twelve_watched"));
   fs::remove_all(folder);
 }
 

@@ -41,6 +41,15 @@ struct Tracked {
   }
 };
 
+// The log of the first epoch's step `step` (0-based), one micro-batch a step.
+StepLog first_epoch_step(int64_t step) {
+  StepLog log;
+  log.after = {0, step + 1};
+  log.global_step = step + 1;
+  log.step_in_epoch = step;
+  return log;
+}
+
 // A run that tracks `t` in `folder`, with its lines collected.
 struct QuietRun {
   std::vector<std::string> lines;
@@ -127,14 +136,13 @@ TEST(TrainingRun, AStopEndsTheStepWithASaveAndSavesComeEverySaveEverySteps) {
   run.begin(/*epochs=*/2, /*steps_per_epoch=*/5, /*batches_per_epoch=*/5);
   std::vector<bool> stopped;
   for (int64_t step = 0; step < 3; ++step) {
-    StepLog log;
-    log.after = {0, step + 1};
-    log.global_step = step + 1;
-    log.step_in_epoch = step;
-    log.metrics["loss"] = static_cast<double>(step);
+    StepLog log = first_epoch_step(step);
+    log.metrics["loss"] = at::scalar_tensor(static_cast<double>(step));
     const StepVerdict verdict = run.end_step(log);
     stopped.push_back(verdict.stopped);
-    EXPECT_EQ(verdict.metrics.at("loss"), static_cast<double>(step));  // one rank: its own
+    // Every step here is a read point (the first, a save's, the stop's); one rank: its own values.
+    ASSERT_EQ(verdict.read.size(), 1u);
+    EXPECT_EQ(verdict.read.back().metrics.at("loss"), static_cast<double>(step));
   }
   EXPECT_EQ(stopped, (std::vector<bool>{false, false, true}));
   EXPECT_TRUE(fs::exists(folder / "checkpoints" / "epoch_0000_step_0000002"));  // --save-every-steps 2
@@ -160,27 +168,104 @@ TEST(TrainingRun, AStopEndsTheStepWithASaveAndSavesComeEverySaveEverySteps) {
   EXPECT_EQ(first, lines.front());
 }
 
-TEST(TrainingRun, ANonFiniteLossNamesEachTermAndLeavesTheLastCheckpointLoadable) {
+// A step's values stay on the device until a read point: every --print-freq steps within the
+// epoch, the epoch's last step and a save's; there all the unread steps are read at once, logged
+// in order, and their meters kept.
+TEST(TrainingRun, StepsAreReadOnlyAtReadPointsAndLoggedInOrder) {
   const testing::TemporaryFolder temporary;
   const fs::path& folder = temporary.path();
   Tracked t;
-  QuietRun quiet(folder, t);
-  const std::string saved = quiet.run->save({0, 2}, false);
-  EXPECT_NO_THROW(quiet.run->check_finite(0.5, {{"clip_loss", at::full({}, 0.5)}}, {0, 3}));
+  RunOptions options = options_in(folder);
+  options.print_freq = 4;
+  options.save_every_steps = 7;
+  std::vector<std::string> lines;
+  RunHooks hooks;
+  hooks.print = [&](const std::string& line) { lines.push_back(line); };
+  TrainingRun run(options, "{}", hooks);
+  run.track(*t.model, t.parts());
+  run.begin(/*epochs=*/1, /*steps_per_epoch=*/10, /*batches_per_epoch=*/10);
+  std::vector<size_t> read_sizes;
+  std::vector<int64_t> reads_after;
+  for (int64_t step = 0; step < 10; ++step) {
+    StepLog log = first_epoch_step(step);
+    log.lr = 0.1 * static_cast<double>(step);
+    log.metrics["loss"] = at::scalar_tensor(static_cast<float>(step) + 0.5f);
+    log.scalars["logit_scale"] = at::scalar_tensor(10.0 + static_cast<double>(step));
+    const StepVerdict verdict = run.end_step(log);
+    read_sizes.push_back(verdict.read.size());
+    reads_after.push_back(run.host_reads());
+    for (size_t i = 0; i < verdict.read.size(); ++i) {  // oldest first, each with its own values
+      const StepValues& read = verdict.read[i];
+      const auto expected = static_cast<double>(step + 1 - static_cast<int64_t>(verdict.read.size() - i));
+      EXPECT_EQ(read.global_step, static_cast<int64_t>(expected) + 1);
+      EXPECT_EQ(read.metrics.at("loss"), expected + 0.5);
+      EXPECT_EQ(read.scalars.at("logit_scale"), 10.0 + expected);
+    }
+  }
+  // Read after steps 1, 5 and 9 (the progress lines), 7 (the save) and 10 (the epoch's last).
+  EXPECT_EQ(read_sizes, (std::vector<size_t>{1, 0, 0, 0, 4, 0, 2, 0, 2, 1}));
+  EXPECT_EQ(reads_after, (std::vector<int64_t>{1, 1, 1, 1, 2, 2, 3, 3, 4, 5}));
+  EXPECT_EQ(lines.size(), 4u);  // progress lines after steps 1, 5, 9, 10
+  EXPECT_EQ(run.meters().count(), 10);
+  EXPECT_DOUBLE_EQ(run.meters().averages().at("loss"), 5.0);
+  // The mid-epoch save after step 7 carries the meters of steps 1-7.
+  Tracked resumed;
+  QuietRun again(folder, resumed);
+  ASSERT_TRUE(latest_checkpoint(folder.string()).has_value());
+  again.run->resume(10, 1);
+  EXPECT_EQ(again.run->meters().count(), 7);
+  // steps.jsonl: a line a step, in order, with the step's own lr and values.
+  std::ifstream steps(folder / "steps.jsonl");
+  std::string line;
+  int64_t count = 0;
+  while (std::getline(steps, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    EXPECT_EQ(j.at("step").get<int64_t>(), count + 1);
+    EXPECT_DOUBLE_EQ(j.at("lr").get<double>(), 0.1 * static_cast<double>(count));
+    EXPECT_EQ(j.at("loss").get<double>(), static_cast<double>(count) + 0.5);
+    ++count;
+  }
+  EXPECT_EQ(count, 10);
+}
+
+// A non-finite loss is found at the read point after it, which throws naming its step and each
+// metric before the save that was due there: the checkpoint before stays the last, and loads.
+TEST(TrainingRun, ANonFiniteLossFoundAtTheReadPointStopsBeforeTheSave) {
+  const testing::TemporaryFolder temporary;
+  const fs::path& folder = temporary.path();
+  Tracked t;
+  RunOptions options = options_in(folder);
+  options.save_every_steps = 2;
+  TrainingRun run(options, "{}");
+  run.track(*t.model, t.parts());
+  run.begin(/*epochs=*/1, /*steps_per_epoch=*/10, /*batches_per_epoch=*/10);
+  const auto step_log = [](int64_t step, double loss) {
+    StepLog log = first_epoch_step(step);
+    log.metrics["loss"] = at::scalar_tensor(loss);
+    log.metrics["clip_loss"] = at::scalar_tensor(loss);
+    log.metrics["ssl_loss"] = at::scalar_tensor(0.25);
+    return log;
+  };
+  run.end_step(step_log(0, 0.5));
+  run.end_step(step_log(1, 0.5));  // saved: epoch_0000_step_0000002
+  const std::optional<std::string> saved = latest_checkpoint(folder.string());
+  ASSERT_TRUE(saved.has_value());
+  EXPECT_NE(saved->find("epoch_0000_step_0000002"), std::string::npos);
+  EXPECT_TRUE(run.end_step(step_log(2, std::nan(""))).read.empty());  // not a read point: nothing known yet
   try {
-    quiet.run->check_finite(std::nan(""), {{"clip_loss", at::full({}, std::nan(""))}, {"ssl_loss", at::full({}, 0.25)}},
-                            {0, 3});
+    run.end_step(step_log(3, 0.5));  // the read point of the save after step 4
     FAIL() << "expected a TrainingError";
   } catch (const TrainingError& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("non-finite loss at epoch 0 step 3:"), std::string::npos) << message;
+    EXPECT_NE(message.find("non-finite loss at epoch 0 step 2:"), std::string::npos) << message;
     EXPECT_NE(message.find("clip_loss nan"), std::string::npos) << message;
     EXPECT_NE(message.find("ssl_loss 0.2500"), std::string::npos) << message;
+    EXPECT_NE(message.find("is the last good state"), std::string::npos) << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;  // one line
   }
-  ASSERT_EQ(latest_checkpoint(folder.string()), saved);
+  EXPECT_EQ(latest_checkpoint(folder.string()), saved);
   Tracked reloaded;
-  const TrainingState state = read_checkpoint(saved, *reloaded.model);
+  const TrainingState state = read_checkpoint(*saved, *reloaded.model);
   EXPECT_EQ(state.batch, 2);
   EXPECT_TRUE(at::equal(reloaded.model->weight, t.model->weight));
 }

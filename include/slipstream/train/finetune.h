@@ -62,7 +62,8 @@ struct FinetuneEpoch {
 };
 
 struct FinetuneHooks : RunHooks {
-  // Every optimizer step: (global step, lr of the top layer, loss of the last micro-batch).
+  // Every optimizer step (each then read on the host): (global step from 0, lr of the top layer,
+  // the step's loss: the mean of its micro-batches', averaged over the ranks; NaN when skipped).
   std::function<void(int64_t, double, double)> on_step;
 };
 

@@ -18,7 +18,7 @@ struct RunOptions {
   int64_t workers = 10;            // loader threads per process (0: one per core)
   std::string precision = "auto";  // auto (bf16 on GPUs, fp32 on CPUs) | bf16 | fp16 | fp32
   std::string output_dir = "./";   // checkpoints and logs ("": none, where the app allows it)
-  int64_t print_freq = 10;         // optimizer steps between progress lines (0: none)
+  int64_t print_freq = 10;         // optimizer steps between progress lines and read points (0: no lines, reads every 100)
   int64_t save_every_steps = 0;    // also checkpoint every N optimizer steps (0: at epoch ends only)
   int64_t keep_checkpoints = 2;    // newest checkpoint folders kept (the best one is kept besides)
   int64_t dist_timeout = 600;      // seconds a collective may wait for the other ranks before failing

@@ -3,8 +3,10 @@
 //   - where it runs: ranks from torchrun/slip_run/Slurm variables, the device, the process group;
 //   - what a checkpoint holds and how a run resumes (one rule: the output folder's last
 //     checkpoint, else the fallback the app names (slip_pretrain's --resume), else nothing);
-//   - one all-reduce per optimizer step carrying the metrics and the stop every rank agrees on
-//     (SIGTERM/SIGUSR1, a hook, or a step count);
+//   - no host synchronisation inside a step: each step's values stay on the device until a read
+//     point (a progress line, the epoch's end, a save, a stop), where one all-reduce carries every
+//     unread step's metrics, the counters and the stop every rank agrees on (SIGTERM/SIGUSR1, a
+//     hook, or a step count), and one copy brings them to the host;
 //   - saves (atomic, keep-N, best), mid-epoch when due or stopping;
 //   - the lead rank's lines (a progress bar on a terminal) with a copy in out.log, log.txt,
 //     steps.jsonl and TensorBoard scalars.
@@ -20,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "slipstream/core/state_dict.h"
 #include "slipstream/data/batch_loader.h"
@@ -59,22 +62,34 @@ struct TrackedParts {
   BatchLoader* loader = nullptr;  // its position() is recorded for every rank (streaming)
 };
 
-// One optimizer step, as the loop hands it to end_step.
+// One optimizer step, as the loop hands it to end_step. Its tensors are 0-dim and stay where the
+// step made them (on the device) until a read point reads them.
 struct StepLog {
   RunPosition after;          // the position after the step
   int64_t global_step = 0;    // optimizer steps since the start of training, this one included
   int64_t step_in_epoch = 0;  // this step's index within its epoch (0-based)
   double lr = 0.0;
-  std::map<std::string, double> metrics;   // this rank's; end_step averages them over the ranks
-  std::map<std::string, double> counters;  // this rank's; end_step sums them over the ranks
-  std::map<std::string, double> scalars;   // logged as given (logit_scale, loss_scale)
-  std::string note;                        // appended to the progress line
+  // This rank's, averaged over the ranks when read. A "loss" that is not finite when read stops
+  // the run (TrainingError naming the step and each metric) before anything is saved.
+  std::map<std::string, at::Tensor> metrics;
+  std::map<std::string, double> counters;     // this rank's running totals; summed over the ranks when read
+  std::map<std::string, at::Tensor> scalars;  // logged as given (logit_scale, loss_scale)
+  std::string note;                           // appended to the progress line
+};
+
+// A step's values as a read point found them.
+struct StepValues {
+  RunPosition after;
+  int64_t global_step = 0;
+  double lr = 0.0;
+  std::map<std::string, double> metrics;  // averaged over the ranks
+  std::map<std::string, double> scalars;
 };
 
 struct StepVerdict {
   bool stopped = false;                    // the run saved mid-epoch and stopped: the loop returns now
-  std::map<std::string, double> metrics;   // averaged over the ranks
-  std::map<std::string, double> counters;  // summed over the ranks
+  std::vector<StepValues> read;            // the steps read at this one, oldest first (none between read points)
+  std::map<std::string, double> counters;  // at a read point, the latest totals summed over the ranks
 };
 
 class TrainingRun {
@@ -130,19 +145,26 @@ class TrainingRun {
   // loader ends the epoch before `at`'s step.
   Batch next_batch(BatchLoader& loader, RunPosition at);
 
-  // Whether the step must be skipped: true when `loss` (or, with --skip-nonfinite on several
-  // ranks, another rank's) is not finite and --skip-nonfinite steps are left; the loop then drops
-  // the step's gradients and makes no update. Beyond them, throws TrainingError naming the
-  // position and each term; the last checkpoint written stays the last good state.
-  bool check_finite(double loss, const std::map<std::string, at::Tensor>& terms, RunPosition at);
+  // With --skip-nonfinite: whether the step must be skipped, reading `loss` on the host now (one
+  // synchronisation per micro-batch, the price of deciding before the update): true when it (or,
+  // on several ranks, another rank's) is not finite and skips are left; the loop then drops the
+  // step's gradients and makes no update. Beyond them, throws TrainingError naming the position
+  // and each term; the last checkpoint written stays the last good state. Without the flag,
+  // false without reading: the read point checks the step's "loss" metric instead.
+  bool skip_nonfinite_step(const at::Tensor& loss, const std::map<std::string, at::Tensor>& terms, RunPosition at);
 
   // Marks the phase the loop enters, for the hang watchdog (next_batch, end_step and save mark theirs).
   void enter(RunPhase phase);
 
-  // After every optimizer step: the all-reduce of the metrics and the agreed stop, the meters,
-  // steps.jsonl and TensorBoard, the progress line every --print-freq steps, and a save when
-  // --save-every-steps is due or the run stops mid-epoch.
-  StepVerdict end_step(const StepLog& step);
+  // After every optimizer step. At a read point (every --print-freq steps within the epoch, 100
+  // when 0; the epoch's last step; a --save-every-steps save; a stop asked for in a one-process
+  // run; every step with RunHooks::read_every_step) it reads every step not yet read: the
+  // all-reduce, the finite-loss check, the meters, steps.jsonl and TensorBoard (a line each, in
+  // order), the progress line when due, the agreed stop and the saves. A stop asked for on one of
+  // several ranks takes effect at the next read point.
+  StepVerdict end_step(StepLog step);
+  // How many times end_step read the steps' values on the host (for the tests).
+  int64_t host_reads() const { return host_reads_; }
 
   // At an epoch's end: the log.txt line, the meters reset, the epoch's checkpoint. True when the
   // run was asked to stop and more epochs were left: the loop returns.
@@ -158,6 +180,9 @@ class TrainingRun {
 
  private:
   void progress(const std::string& line, double done);
+  // Reads the unread steps (one all-reduce, one copy), checks their losses, logs them; returns
+  // them and sets `counters` and `stop` to the values summed over the ranks.
+  std::vector<StepValues> read_unread_steps(std::map<std::string, double>& counters, bool& stop);
   std::string gather_loader_positions();  // every rank's, for the lead's checkpoint
   void restore_loader_position(const std::string& positions_json);
 
@@ -178,6 +203,8 @@ class TrainingRun {
   std::string last_checkpoint_;
   RunPosition position_;
   int64_t skipped_steps_ = 0;
+  std::vector<StepLog> unread_;  // steps ended since the last read point
+  int64_t host_reads_ = 0;
   std::unique_ptr<HangWatchdog> watchdog_;
 
   std::ofstream out_log_, steps_log_;
