@@ -1,6 +1,6 @@
 // Benchmark (not a test): SLIP's per-sample data work on one thread — decode an image (JPEG, PNG,
 // ...), make the CLIP view and the two SimCLR views, tokenize the caption — over the given image
-// files, reporting images per second as one JSON line. bench/data_pipeline/run.sh runs it beside
+// files through the loader's SamplePipeline, reporting images per second as one JSON line. bench/data_pipeline/run.sh runs it beside
 // the two Python references (PIL + torchvision.transforms, and torchvision.io + transforms.v2 on
 // uint8 tensors, each with open_clip's tokenizer) on the same files.
 #include <CLI/CLI.hpp>
@@ -13,9 +13,8 @@
 #include <ATen/Parallel.h>
 
 #include "slipstream/core/error.h"
-#include "slipstream/data/image/augmentation.h"
+#include "slipstream/data/sample_pipeline.h"
 #include "slipstream/data/text/clip_tokenizer.h"
-#include "slipstream/data/image/image_decode.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"bench_data_pipeline: decode + SLIP's three views + tokenize, images/s on one thread"};
@@ -31,28 +30,28 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     at::set_num_threads(1);
-    std::vector<std::string> encoded;
+    std::vector<slipstream::RawSample> samples_in;
     for (const auto& file : files) {
       std::ifstream in(file, std::ios::binary);
       if (!in) throw slipstream::FileFormatError(file, "cannot open");
-      encoded.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      slipstream::RawSample sample;
+      sample.source = file;
+      sample.encoded.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      sample.captions = {caption};
+      samples_in.push_back(std::move(sample));
     }
-    const slipstream::ClipTokenizer tokenizer(bpe_path);
-    slipstream::DecodeOptions options;
-    if (reduced_decode) {
-      options.target_size = 224;
-      options.min_crop_scale = slipstream::min_crop_scale(slipstream::ViewRecipe::kSimclr);  // the smallest crop
-    }
+    const auto tokenizer = std::make_shared<const slipstream::ClipTokenizer>(bpe_path);
+    slipstream::PipelineOptions options;
+    options.views = {slipstream::ViewRecipe::kClip, slipstream::ViewRecipe::kSimclr, slipstream::ViewRecipe::kSimclr};
+    options.image_size = 224;
+    options.tokenizer = [tokenizer](const std::string& text) { return tokenizer->frame(text, 77); };
+    options.reduced_decode = reduced_decode;  // JPEGs decoded as small as each sample's three crops allow
+    const slipstream::SamplePipeline pipeline(options);
     auto one_sample = [&](int64_t index) {
-      const std::string& bytes = encoded[static_cast<size_t>(index) % encoded.size()];
-      const slipstream::Image image =
-          slipstream::decode_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "bench", options);
-      std::mt19937_64 rng = slipstream::sample_rng(0, 0, static_cast<uint64_t>(index), 0);
-      const at::Tensor clip = slipstream::make_view(image, slipstream::ViewRecipe::kClip, rng);
-      const at::Tensor a = slipstream::make_view(image, slipstream::ViewRecipe::kSimclr, rng);
-      const at::Tensor b = slipstream::make_view(image, slipstream::ViewRecipe::kSimclr, rng);
-      const at::Tensor tokens = tokenizer.tokenize({caption});
-      return clip.size(0) + a.size(0) + b.size(0) + tokens.size(1);
+      const slipstream::Example example = pipeline(samples_in[static_cast<size_t>(index) % samples_in.size()], 0, 0, index);
+      int64_t sizes = static_cast<int64_t>(example.tokens.size());
+      for (const at::Tensor& view : example.views) sizes += view.size(0);
+      return sizes;
     };
     for (int64_t i = 0; i < 5; ++i) one_sample(i);  // warm-up
     int64_t samples = 0, checksum = 0;

@@ -74,15 +74,84 @@ Example SamplePipeline::operator()(const RawSample& sample, uint64_t seed, uint6
     std::mt19937_64 rng = sample_rng(seed, epoch, static_cast<uint64_t>(index), kCaptionViewStream);
     example.tokens_aug = options_.tokenizer(options_.caption_view(example.caption, rng));
   }
-  if (!options_.views.empty()) {
-    const Image image = decode(sample);
+  if (options_.views.empty()) return example;
+  // Each view's draws from its own stream, on the image's upright size: a JPEG's from its header,
+  // so the crops can choose the decode's reduction, anything else's once decoded.
+  auto draw_views = [&](int64_t height, int64_t width) {
+    std::vector<SampledView> drawn;
     for (size_t v = 0; v < options_.views.size(); ++v) {
       std::mt19937_64 rng = sample_rng(seed, epoch, static_cast<uint64_t>(index), 1 + v);
-      const int64_t size = options_.view_sizes.empty() ? options_.image_size : options_.view_sizes[v];
-      example.views.push_back(make_view(image, options_.views[v], rng, size, options_.view_settings));  // [3, S_v, S_v]
+      drawn.push_back(sample_view(options_.views[v], height, width, rng, options_.view_settings, view_size(v)));
     }
+    return drawn;
+  };
+  Image image;
+  std::vector<SampledView> views;
+  const auto upright = crops_choose_reduction() ? encoded_jpeg_size(sample) : std::nullopt;
+  if (upright) {
+    const auto [height, width] = *upright;
+    views = draw_views(height, width);
+    const int reduction = reduction_for(views);
+    image = decode_reduced(sample, reduction);
+    if (image.size(0) == (height + reduction - 1) / reduction && image.size(1) == (width + reduction - 1) / reduction) {
+      for (SampledView& view : views) view.reduction = reduction;  // each crop's edges divided on the reduced image
+    } else {  // a decoder that sized it otherwise (an unusual orientation or colour space): the full image
+      image = decode(sample);
+      views = draw_views(image.size(0), image.size(1));
+    }
+  } else {
+    image = decode(sample);
+    views = draw_views(image.size(0), image.size(1));
+  }
+  for (size_t v = 0; v < views.size(); ++v) {
+    example.views.push_back(apply_view(image, options_.views[v], views[v], view_size(v), options_.view_settings));  // [3, S_v, S_v]
   }
   return example;
+}
+
+int64_t SamplePipeline::view_size(size_t view) const {
+  return options_.view_sizes.empty() ? options_.image_size : options_.view_sizes[view];
+}
+
+bool SamplePipeline::crops_choose_reduction() const {
+  if (!options_.reduced_decode) return false;
+  return std::all_of(options_.views.begin(), options_.views.end(), draws_random_crop);
+}
+
+std::optional<std::pair<int64_t, int64_t>> SamplePipeline::encoded_jpeg_size(const RawSample& sample) const {
+#ifdef SLIPSTREAM_WITH_OPENCV
+  if (sample.image.defined()) return std::nullopt;
+  const auto size = jpeg_upright_size(reinterpret_cast<const uint8_t*>(sample.encoded.data()), sample.encoded.size());
+  if (!size || size->first <= 0 || size->second <= 0) return std::nullopt;  // decode() names what is wrong
+  return size;
+#else
+  return std::nullopt;
+#endif
+}
+
+int SamplePipeline::reduction_for(const std::vector<SampledView>& views) const {
+#ifdef SLIPSTREAM_WITH_OPENCV
+  std::vector<CropBox> crops;
+  std::vector<int64_t> sizes;
+  for (size_t v = 0; v < views.size(); ++v) {
+    crops.push_back(views[v].crop);
+    sizes.push_back(view_size(v));
+  }
+  return jpeg_reduction_for_crops(crops, sizes);
+#else
+  return 1;
+#endif
+}
+
+Image SamplePipeline::decode_reduced(const RawSample& sample, int reduction) const {
+#ifdef SLIPSTREAM_WITH_OPENCV
+  DecodeOptions decode_options;
+  decode_options.reduction = reduction;
+  return decode_image(reinterpret_cast<const uint8_t*>(sample.encoded.data()), sample.encoded.size(), sample.source,
+                      decode_options);
+#else
+  return decode(sample);
+#endif
 }
 
 }  // namespace slipstream

@@ -45,6 +45,29 @@ TEST(GeometricTransforms, IdentityResizeAndCrops) {
   EXPECT_TRUE(at::equal(resize(grey, 5, 40), at::full({5, 40, 3}, 91, at::kByte)));
 }
 
+TEST(GeometricTransforms, ACropCutFromAHalfSizeImageMatchesTheFullSizeCrop) {
+  // A smooth picture at 200 x 300 and the same picture at half size.
+  const at::Tensor y = at::arange(200, at::kDouble).view({200, 1, 1}), x = at::arange(300, at::kDouble).view({1, 300, 1});
+  const at::Tensor channel = at::arange(3, at::kDouble).view({1, 1, 3});
+  const Image full = (127.5 + 100.0 * at::sin(y / 23.0 + channel) * at::cos(x / 31.0 - channel)).round().to(at::kByte);
+  const Image half = resize(full, 100, 150);
+  // An odd box: its edges fall between the half-size image's pixels.
+  const CropBox box{37, 51, 121, 173};
+  const Image expected = resized_crop(full, box, 32, 48);
+  const Image from_half = resized_crop_reduced(half, box, 2, 32, 48);
+  ASSERT_EQ(from_half.sizes(), expected.sizes());
+  const double mae = (from_half.to(at::kInt) - expected.to(at::kInt)).abs().to(at::kDouble).mean().item<double>();
+  EXPECT_LT(mae, 1.0);
+  // Whole pixels of the half-size image, shifted by the rounding, are visibly further off.
+  const Image rounded = resized_crop(half, {19, 26, 60, 86}, 32, 48);
+  const double rounded_mae = (rounded.to(at::kInt) - expected.to(at::kInt)).abs().to(at::kDouble).mean().item<double>();
+  EXPECT_LT(mae * 2, rounded_mae);
+  // Reduction 1 is resized_crop; a box outside the full-size picture is a ShapeError.
+  EXPECT_TRUE(resized_crop_reduced(full, box, 1, 32, 48).equal(expected));
+  EXPECT_THROW(resized_crop_reduced(half, {150, 0, 60, 10}, 2, 8, 8), ShapeError);
+  EXPECT_THROW(resized_crop_reduced(half, box, 0, 8, 8), ShapeError);
+}
+
 TEST(GeometricTransforms, BadBoxesAndImagesAreShapeErrors) {
   const Image image = at::zeros({20, 30, 3}, at::kByte);
   EXPECT_THROW(resized_crop(image, {15, 0, 10, 10}, 5, 5), ShapeError);

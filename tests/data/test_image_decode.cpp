@@ -115,6 +115,27 @@ TEST(ImageDecode, JpegHeaderAndReduction) {
   EXPECT_EQ(decode(jpeg, options).sizes(), (std::vector<int64_t>{300, 500, 3}));  // 300/2 < 224
 }
 
+TEST(ImageDecode, DrawnCropsChooseTheReductionOnTheUprightSize) {
+  const std::vector<uint8_t> jpeg = testing::encode_image(gradient(40, 64), ".jpg");
+  EXPECT_EQ(jpeg_upright_size(jpeg.data(), jpeg.size()), std::make_pair(int64_t{40}, int64_t{64}));
+  const std::vector<uint8_t> turned = with_exif_orientation(jpeg, 6);  // stored 64 wide, shown 64 high
+  EXPECT_EQ(jpeg_upright_size(turned.data(), turned.size()), std::make_pair(int64_t{64}, int64_t{40}));
+  const std::vector<uint8_t> png = testing::encode_image(gradient(3, 3), ".png");
+  EXPECT_FALSE(jpeg_upright_size(png.data(), png.size()).has_value());
+  // Every crop must still span its view's size in both directions after the reduction.
+  EXPECT_EQ(jpeg_reduction_for_crops({{0, 0, 1000, 900}}, {224}), 4);   // 900 / 4 = 225
+  EXPECT_EQ(jpeg_reduction_for_crops({{0, 0, 1000, 890}}, {224}), 2);   // 890 / 4 < 224
+  EXPECT_EQ(jpeg_reduction_for_crops({{0, 0, 1000, 900}, {0, 0, 300, 300}}, {224, 224}), 1);
+  EXPECT_EQ(jpeg_reduction_for_crops({{0, 0, 1000, 900}, {0, 0, 300, 300}}, {224, 112}), 2);  // a smaller view
+  EXPECT_EQ(jpeg_reduction_for_crops({{0, 0, 4000, 4000}}, {224}), 8);
+  EXPECT_THROW(jpeg_reduction_for_crops({{0, 0, 10, 10}}, {}), ShapeError);
+  // An explicit reduction overrides the rule of the smallest possible crop.
+  DecodeOptions options;
+  options.reduction = 2;
+  const std::vector<uint8_t> larger = testing::encode_image(gradient(300, 500), ".jpg");
+  EXPECT_EQ(decode(larger, options).sizes(), (std::vector<int64_t>{150, 250, 3}));
+}
+
 // tests/fixtures/cmyk.jpg: a CMYK JPEG written by Pillow, left half RGB (200, 30, 40), right half
 // (20, 120, 220).
 TEST(ImageDecode, CmykJpegBecomesRgb) {

@@ -13,6 +13,7 @@
 #include "slipstream/data/image/image_decode.h"
 #include "slipstream/data/image/preprocessing.h"
 #include "slipstream/data/image/view_augmentation.h"
+#include "slipstream/data/sample_pipeline.h"
 
 namespace slipstream {
 namespace {
@@ -198,6 +199,48 @@ TEST(ParityImages, ReducedJpegDecodeIsFaithful) {
   const Image from_full = resized_crop(full, {400, 600, 1200, 1200}, 224, 224);
   const Image from_reduced = resized_crop(reduced, {100, 150, 300, 300}, 224, 224);
   check_image_close("1/4-size JPEG decode, then crop", from_reduced, from_full, 2.0);
+}
+
+// SLIP's three views of a large JPEG (china.jpg at 3x, 1281 x 1920): drawn on the full-size image,
+// they pick how far the decode is reduced (as far as the smallest of the three crops allows), and
+// each view stays close to the same draws cut from the full decode.
+TEST(ParityImages, ViewsFromAReducedDecodeMatchTheFullDecodesAtTheSameDraws) {
+  ImageReferences ref;
+  const Image photo = parity_tensor(ref.tensors, "china.decoded");
+  const Image large = resize(photo, photo.size(0) * 3, photo.size(1) * 3);
+  const std::vector<uint8_t> jpeg = testing::encode_image(large, ".jpg", 95);
+  RawSample sample;
+  sample.source = "large.jpg";
+  sample.encoded.assign(jpeg.begin(), jpeg.end());
+  PipelineOptions options;
+  options.views = {ViewRecipe::kClip, ViewRecipe::kSimclr, ViewRecipe::kSimclr};
+  options.image_size = 224;
+  const SamplePipeline reduced(options);
+  options.reduced_decode = false;
+  const SamplePipeline full(options);
+  int reduced_samples = 0;
+  double worst = 0.0;
+  for (int64_t index = 0; index < 12; ++index) {
+    const Example a = reduced(sample, 0, 0, index), b = full(sample, 0, 0, index);
+    bool all_equal = true;
+    for (size_t v = 0; v < a.views.size(); ++v) {
+      ASSERT_EQ(a.views[v].sizes(), b.views[v].sizes());
+      const double mae = (a.views[v] - b.views[v]).abs().mean().item<double>();  // normalised units
+      EXPECT_LE(mae, 0.03) << "sample " << index << ", view " << v;  // about 2/255, as ReducedJpegDecodeIsFaithful
+      worst = std::max(worst, mae);
+      all_equal = all_equal && a.views[v].equal(b.views[v]);
+    }
+    reduced_samples += all_equal ? 0 : 1;
+  }
+  std::printf("[parity] %-44s worst view MAE %.4f (normalised), %d of 12 samples reduced\n",
+              "SLIP's views from a reduced JPEG decode", worst, reduced_samples);
+  // The rule of the smallest possible crop (SimCLR's 8%: 362 px, under 2 x 224) would never reduce
+  // this image; the drawn crops allow 1/2 in most samples.
+  DecodeOptions global;
+  global.target_size = 224;
+  global.min_crop_scale = min_crop_scale(ViewRecipe::kSimclr);
+  EXPECT_EQ(jpeg_reduction(large.size(0), large.size(1), global), 1);
+  EXPECT_GE(reduced_samples, 4);
 }
 
 }  // namespace

@@ -12,7 +12,6 @@ namespace {
 
 constexpr std::pair<double, double> kAspectRatio = {3.0 / 4.0, 4.0 / 3.0};
 
-bool is_random(ViewRecipe recipe) { return recipe != ViewRecipe::kEvalZeroShot && recipe != ViewRecipe::kEvalLinear; }
 bool has_ssl_augmentations(ViewRecipe recipe) { return recipe == ViewRecipe::kSimclr || recipe == ViewRecipe::kMocoV2; }
 
 // timm's RandomErasing(re_prob, mode=re_mode, max_count=1) with its other defaults.
@@ -59,6 +58,11 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// The view's crop resized to size x size, from the image it was drawn on or that image's reduced decode.
+Image cut_crop(const Image& image, const SampledView& view, int64_t size, Resampling resampling) {
+  return resized_crop_reduced(image, view.crop, view.reduction, size, size, resampling);
+}
+
 }  // namespace
 
 ViewRecipe parse_view_recipe(const std::string& name) {
@@ -86,6 +90,8 @@ std::string view_recipe_name(ViewRecipe recipe) {
   return "?";
 }
 
+bool draws_random_crop(ViewRecipe recipe) { return recipe != ViewRecipe::kEvalZeroShot && recipe != ViewRecipe::kEvalLinear; }
+
 double min_crop_scale(ViewRecipe recipe, const ViewSettings& settings) {
   switch (recipe) {
     case ViewRecipe::kClip: return settings.clip.scale ? settings.clip.scale->first : 0.5;
@@ -100,7 +106,7 @@ double min_crop_scale(ViewRecipe recipe, const ViewSettings& settings) {
 SampledView sample_view(ViewRecipe recipe, int64_t height, int64_t width, std::mt19937_64& rng,
                         const ViewSettings& settings, int64_t size) {
   SampledView view;
-  if (!is_random(recipe)) return view;
+  if (!draws_random_crop(recipe)) return view;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   if (recipe == ViewRecipe::kClip) return sample_clip_view(height, width, settings.clip, rng);
   view.crop = sample_resized_crop(height, width, {min_crop_scale(recipe), 1.0}, kAspectRatio, rng);
@@ -141,7 +147,7 @@ at::Tensor apply_view(const Image& image, ViewRecipe recipe, const SampledView& 
   }
   const FinetuneAugmentation& finetune = settings.finetune;
   if (recipe == ViewRecipe::kFinetune) {
-    Image out = resized_crop(image, view.crop, size, size, Resampling::kBicubic);  // [size, size, 3]
+    Image out = cut_crop(image, view, size, Resampling::kBicubic);  // [size, size, 3]
     if (view.flip) out = horizontal_flip(out);
     if (!view.rand_augment.empty()) {
       out = apply_rand_augment(out, view.rand_augment, parse_rand_augment(finetune.auto_augment));
@@ -154,7 +160,7 @@ at::Tensor apply_view(const Image& image, ViewRecipe recipe, const SampledView& 
   const Resampling crop_filter = recipe == ViewRecipe::kClip && settings.clip.interpolation
                                     ? *settings.clip.interpolation
                                     : Resampling::kBilinear;
-  Image out = resized_crop(image, view.crop, size, size, crop_filter);  // [size, size, 3]
+  Image out = cut_crop(image, view, size, crop_filter);  // [size, size, 3]
   if (view.jitter) {
     // torchvision's ColorJitter skips a factor whose range is empty (the parameter 0)
     const std::array<double, 4>& strength = recipe == ViewRecipe::kClip ? settings.clip.color_jitter : kSslJitter;

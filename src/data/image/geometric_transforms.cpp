@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <cstring>
 #include <vector>
 
@@ -36,9 +37,11 @@ struct Coefficients {
   std::vector<int32_t> weights;  // [out, kernel_size] fixed point
 };
 
-Coefficients precompute_coefficients(int64_t in_size, int64_t out_size, Resampling resampling) {
+// Pillow's precompute_coeffs: out_size samples of the input range [in0, in1) (fractional, as
+// Image.resize's box) of a line of in_size pixels.
+Coefficients precompute_coefficients(int64_t in_size, double in0, double in1, int64_t out_size, Resampling resampling) {
   const bool bicubic = resampling == Resampling::kBicubic;
-  const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
+  const double scale = (in1 - in0) / static_cast<double>(out_size);
   const double filter_scale = std::max(scale, 1.0);
   const double support = (bicubic ? 2.0 : 1.0) * filter_scale;
   Coefficients c;
@@ -47,7 +50,7 @@ Coefficients precompute_coefficients(int64_t in_size, int64_t out_size, Resampli
   c.weights.assign(static_cast<size_t>(out_size * c.kernel_size), 0);
   std::vector<double> k(static_cast<size_t>(c.kernel_size));
   for (int64_t out = 0; out < out_size; ++out) {
-    const double center = (static_cast<double>(out) + 0.5) * scale;
+    const double center = in0 + (static_cast<double>(out) + 0.5) * scale;
     const double inverse = 1.0 / filter_scale;
     int64_t first = static_cast<int64_t>(center - support + 0.5);  // C's truncating cast, as Pillow
     if (first < 0) first = 0;
@@ -160,12 +163,12 @@ SLIPSTREAM_PIXEL_LOOP void resample_vertical(const uint8_t* in, int64_t in_strid
   }
 }
 
-void check_box(const Image& image, const CropBox& box) {
-  if (box.height <= 0 || box.width <= 0 || box.top < 0 || box.left < 0 || box.top + box.height > image.size(0) ||
-      box.left + box.width > image.size(1)) {
+void check_box(int64_t height, int64_t width, const CropBox& box) {
+  if (box.height <= 0 || box.width <= 0 || box.top < 0 || box.left < 0 || box.top + box.height > height ||
+      box.left + box.width > width) {
     throw ShapeError("crop box (top " + std::to_string(box.top) + ", left " + std::to_string(box.left) + ", " +
                      std::to_string(box.height) + "x" + std::to_string(box.width) + ") does not fit an image of " +
-                     std::to_string(image.size(0)) + "x" + std::to_string(image.size(1)));
+                     std::to_string(height) + "x" + std::to_string(width));
   }
 }
 
@@ -197,10 +200,31 @@ CropBox sample_resized_crop(int64_t height, int64_t width, std::pair<double, dou
   return {(height - h) / 2, (width - w) / 2, h, w};
 }
 
+namespace {
+
+// The resize of `region` (the pixels read) with the given per-axis coefficients (over region
+// coordinates): horizontally first, only the rows the vertical pass reads, as Pillow.
+Image resample_region(const Image& image, const CropBox& region, Coefficients rows, const Coefficients& columns,
+                      int64_t out_height, int64_t out_width) {
+  const int64_t stride = image.size(1) * 3;
+  const uint8_t* origin = image.data_ptr<uint8_t>() + region.top * stride + region.left * 3;
+  const uint8_t* image_end = image.data_ptr<uint8_t>() + image.numel();
+  Image out = at::empty({out_height, out_width, 3}, at::kByte);  // [out_height, out_width, 3]
+  const int64_t first_row = rows.bounds[0];
+  const int64_t last_row = rows.bounds[(out_height - 1) * 2] + rows.bounds[(out_height - 1) * 2 + 1];
+  for (int64_t y = 0; y < out_height; ++y) rows.bounds[y * 2] -= first_row;
+  std::vector<uint8_t> temporary(static_cast<size_t>((last_row - first_row) * out_width * 3));
+  resample_horizontal(origin, stride, first_row, last_row - first_row, columns, out_width, temporary.data(), image_end);
+  resample_vertical(temporary.data(), out_width * 3, out_width, rows, out_height, out.data_ptr<uint8_t>());
+  return out;
+}
+
+}  // namespace
+
 Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, int64_t out_width,
                    Resampling resampling) {
   check_image(image, "resized_crop");
-  check_box(image, box);
+  check_box(image.size(0), image.size(1), box);
   if (out_height <= 0 || out_width <= 0) throw ShapeError("resized_crop: output size must be positive");
   const int64_t stride = image.size(1) * 3;
   const uint8_t* origin = image.data_ptr<uint8_t>() + box.top * stride + box.left * 3;
@@ -214,25 +238,39 @@ Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, i
     }
     return out;
   }
+  const auto line = [&](int64_t in_size, int64_t out_size) {
+    return precompute_coefficients(in_size, 0.0, static_cast<double>(in_size), out_size, resampling);
+  };
   if (!horizontal) {
-    resample_vertical(origin, stride, out_width, precompute_coefficients(box.height, out_height, resampling), out_height,
-                      out.data_ptr<uint8_t>());
+    resample_vertical(origin, stride, out_width, line(box.height, out_height), out_height, out.data_ptr<uint8_t>());
     return out;
   }
-  const Coefficients columns = precompute_coefficients(box.width, out_width, resampling);
   if (!vertical) {
-    resample_horizontal(origin, stride, 0, out_height, columns, out_width, out.data_ptr<uint8_t>(), image_end);
+    resample_horizontal(origin, stride, 0, out_height, line(box.width, out_width), out_width, out.data_ptr<uint8_t>(),
+                        image_end);
     return out;
   }
-  // Pillow resizes only the rows the vertical pass reads, horizontally first.
-  Coefficients rows = precompute_coefficients(box.height, out_height, resampling);
-  const int64_t first_row = rows.bounds[0];
-  const int64_t last_row = rows.bounds[(out_height - 1) * 2] + rows.bounds[(out_height - 1) * 2 + 1];
-  for (int64_t y = 0; y < out_height; ++y) rows.bounds[y * 2] -= first_row;
-  std::vector<uint8_t> temporary(static_cast<size_t>((last_row - first_row) * out_width * 3));
-  resample_horizontal(origin, stride, first_row, last_row - first_row, columns, out_width, temporary.data(), image_end);
-  resample_vertical(temporary.data(), out_width * 3, out_width, rows, out_height, out.data_ptr<uint8_t>());
-  return out;
+  return resample_region(image, box, line(box.height, out_height), line(box.width, out_width), out_height, out_width);
+}
+
+Image resized_crop_reduced(const Image& image, const CropBox& box, int reduction, int64_t out_height, int64_t out_width,
+                           Resampling resampling) {
+  check_image(image, "resized_crop_reduced");
+  if (reduction < 1) throw ShapeError("resized_crop_reduced: the reduction must be at least 1, got " + std::to_string(reduction));
+  if (reduction == 1) return resized_crop(image, box, out_height, out_width, resampling);
+  check_box(image.size(0) * reduction, image.size(1) * reduction, box);
+  if (out_height <= 0 || out_width <= 0) throw ShapeError("resized_crop_reduced: output size must be positive");
+  // The box's edges on the reduced image, fractional; the pixels read are those the box touches.
+  const auto span = [reduction](int64_t first, int64_t count, int64_t size) {
+    const double begin = static_cast<double>(first) / reduction, end = static_cast<double>(first + count) / reduction;
+    const int64_t lo = std::clamp<int64_t>(static_cast<int64_t>(std::floor(begin)), 0, size - 1);
+    const int64_t hi = std::clamp<int64_t>(static_cast<int64_t>(std::ceil(end)), lo + 1, size);
+    return std::make_tuple(lo, hi - lo, begin - static_cast<double>(lo), std::min(end, static_cast<double>(hi)) - static_cast<double>(lo));
+  };
+  const auto [top, height, y0, y1] = span(box.top, box.height, image.size(0));
+  const auto [left, width, x0, x1] = span(box.left, box.width, image.size(1));
+  return resample_region(image, {top, left, height, width}, precompute_coefficients(height, y0, y1, out_height, resampling),
+                         precompute_coefficients(width, x0, x1, out_width, resampling), out_height, out_width);
 }
 
 Image resize(const Image& image, int64_t out_height, int64_t out_width, Resampling resampling) {

@@ -4,11 +4,11 @@
 
 // jpeglib.h needs size_t and FILE declared first.
 #include <csetjmp>
-#include <cstring>
 #include <cstdio>
 #include <jpeglib.h>
 
 #include "slipstream/core/error.h"
+#include "slipstream/data/image/image_decode.h"
 
 namespace slipstream {
 namespace {
@@ -59,48 +59,7 @@ bool read_rows(jpeg_decompress_struct* info, ErrorManager* errors, uint8_t* out)
   return true;
 }
 
-uint32_t load(const uint8_t* p, int bytes, bool little_endian) {
-  uint32_t value = 0;
-  for (int i = 0; i < bytes; ++i) value |= static_cast<uint32_t>(p[little_endian ? i : bytes - 1 - i]) << (8 * i);
-  return value;
-}
-
-// The orientation tag (0x0112) of the first IFD of a TIFF block; 1 when absent or malformed.
-int tiff_orientation(const uint8_t* tiff, size_t size) {
-  if (size < 8) return 1;
-  const bool little = tiff[0] == 'I' && tiff[1] == 'I';
-  if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 1;
-  const uint32_t ifd = load(tiff + 4, 4, little);
-  if (ifd > size - 2) return 1;
-  const uint32_t entries = load(tiff + ifd, 2, little);
-  for (uint32_t e = 0; e < entries; ++e) {
-    const size_t at = ifd + 2 + static_cast<size_t>(e) * 12;
-    if (at + 12 > size) return 1;
-    if (load(tiff + at, 2, little) == 0x0112 && load(tiff + at + 2, 2, little) == 3) {
-      const uint32_t value = load(tiff + at + 8, 2, little);
-      return value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
-    }
-  }
-  return 1;
-}
-
 }  // namespace
-
-int jpeg_exif_orientation(const uint8_t* data, size_t size) {
-  if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return 1;
-  size_t i = 2;
-  while (i + 4 <= size && data[i] == 0xFF) {
-    const uint8_t marker = data[i + 1];
-    if (marker == 0xDA || marker == 0xD9) break;  // image data: no more metadata segments
-    const size_t length = static_cast<size_t>(data[i + 2]) << 8 | data[i + 3];
-    if (length < 2 || i + 2 + length > size) break;
-    if (marker == 0xE1 && length >= 8 && std::memcmp(data + i + 4, "Exif\0\0", 6) == 0) {
-      return tiff_orientation(data + i + 10, length - 8);
-    }
-    i += 2 + length;
-  }
-  return 1;
-}
 
 Image apply_exif_orientation(const Image& image, int orientation) {
   switch (orientation) {

@@ -53,12 +53,16 @@ struct ViewSettings {
   FinetuneAugmentation finetune;        // the finetune recipe's RandAugment / RandomErasing
 };
 
+// The training recipes: each view is a crop drawn at random (the evaluation recipes resize and
+// centre-crop the whole image).
+bool draws_random_crop(ViewRecipe recipe);
 // The smallest share of the image a crop of this recipe covers (for reduced JPEG decoding).
 double min_crop_scale(ViewRecipe recipe, const ViewSettings& settings = {});
 
 // Every parameter one view was drawn with.
 struct SampledView {
   CropBox crop;                                // random recipes: the RandomResizedCrop box
+  int reduction = 1;                           // `crop` drawn on the full-size picture, cut from its 1/reduction decode
   bool jitter = false;                         // ColorJitter applied
   std::array<int, 4> jitter_order = {0, 1, 2, 3};  // 0 brightness, 1 contrast, 2 saturation, 3 hue
   double brightness = 1.0, contrast = 1.0, saturation = 1.0, hue = 0.0;

@@ -28,6 +28,12 @@ enum class Resampling { kBilinear, kBicubic };
 // are never read.
 Image resized_crop(const Image& image, const CropBox& box, int64_t out_height, int64_t out_width,
                    Resampling resampling = Resampling::kBilinear);
+// resized_crop of a box drawn on the full-size picture, cut from `image`, the picture decoded at
+// 1/reduction (a JPEG's DCT scaling: pixel j covers the full picture's [reduction j, reduction (j+1))):
+// the box's edges divided by the reduction, fractional, resampled as Pillow's
+// Image.resize(size, box=...) over the pixels the box touches.
+Image resized_crop_reduced(const Image& image, const CropBox& box, int reduction, int64_t out_height, int64_t out_width,
+                           Resampling resampling = Resampling::kBilinear);
 Image resize(const Image& image, int64_t out_height, int64_t out_width,
              Resampling resampling = Resampling::kBilinear);
 

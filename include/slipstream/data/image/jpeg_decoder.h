@@ -15,9 +15,6 @@ namespace slipstream {
 // libjpeg cannot decode it.
 std::optional<Image> decode_jpeg_rgb(const uint8_t* data, size_t size, const std::string& source, int reduction = 1);
 
-// The EXIF orientation (1-8) of a JPEG's APP1 segment; 1 when there is none or it is malformed.
-int jpeg_exif_orientation(const uint8_t* data, size_t size);
-
 // `image` turned upright for an EXIF orientation (2-8; 1 returns it unchanged).
 Image apply_exif_orientation(const Image& image, int orientation);
 
