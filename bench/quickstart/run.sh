@@ -5,12 +5,15 @@
 # AVX2 (ATEN_CPU_CAPABILITY=avx2, ONEDNN_MAX_CPU_ISA=AVX2), one run at a time. The goal: at least
 # 80% by shape and 90% by colour, each model's pre-training within 10 minutes. Writes
 # bench/results/quickstart.json (every run, the minimum and median per model) and prints the table.
-#   bench/quickstart/run.sh [SEEDS] [OUT]        (defaults: "0 1 2" runs/quickstart_runs)
+#   bench/quickstart/run.sh [SEEDS] [OUT] [MODELS]   (defaults: "0 1 2" runs/quickstart_runs clip,slip)
+# A run whose results.json is there is kept; MODELS (quickstart.sh --models) re-trains only those
+# models in a run folder that holds the others already.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 read -r -a seeds <<< "${1:-0 1 2}"
 out="${2:-runs/quickstart_runs}"
+models="${3:-clip,slip}"
 python="${SLIPSTREAM_VENV:-$HOME/.cache/slipstream/venv}/bin/python"
 mkdir -p "$out"
 runs=()
@@ -19,9 +22,9 @@ for seed in "${seeds[@]}"; do
     run="$out/seed${seed}_$isa"
     if [[ ! -f "$run/results.json" ]]; then
       if [[ $isa == avx2 ]]; then
-        ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 bash scripts/quickstart.sh --out "$run" --data "$out/data" --seed "$seed"
+        ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 bash scripts/quickstart.sh --out "$run" --data "$out/data" --seed "$seed" --models "$models"
       else
-        bash scripts/quickstart.sh --out "$run" --data "$out/data" --seed "$seed"
+        bash scripts/quickstart.sh --out "$run" --data "$out/data" --seed "$seed" --models "$models"
       fi
     fi
     runs+=("$seed" "$isa" "$run/results.json")

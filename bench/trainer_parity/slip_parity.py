@@ -24,7 +24,8 @@ embedding resized bicubically to the smaller grid), and the tower's BatchNorm ru
 follow the CLIP view only (momentum 0 while the SimCLR views pass).
 
 slipstream's side is scripts/quickstart.sh's DEMO_SLIP run (slip_pretrain with its flags, then
-eval_zeroshot); runs bench/quickstart/run.sh made are reused. Writes OUT/python_seedN.json per run
+eval_zeroshot) at this script's SSL_SCALE; runs bench/quickstart/run.sh made are reused when their
+--ssl-scale is the same (the quickstart now uses 0.5), else slip_pretrain is run here. Writes OUT/python_seedN.json per run
 and the summary to --json.
   slip_parity.py --build build --out runs/slip_parity [--seeds 0,1,2] [--reuse runs/quickstart_runs]
                  [--threads 2] [--workers 2] [--json bench/results/slip_trainer_parity.json]
@@ -270,7 +271,9 @@ def train_python(data, seed, threads, workers):
 def slipstream_run(build, data, seed, out, reuse, bpe):
     """scripts/quickstart.sh's DEMO_SLIP run for `seed` (reused from bench/quickstart/run.sh's folder)."""
     folder = os.path.join(reuse, f"seed{seed}_native", "slip") if reuse else ""
-    if not (folder and os.path.exists(os.path.join(folder, "zeroshot.json"))):
+    reusable = folder and os.path.exists(os.path.join(folder, "zeroshot.json")) and \
+        json.load(open(os.path.join(folder, "config.json"))).get("ssl-scale") == SSL_SCALE  # this script's recipe only
+    if not reusable:
         folder = os.path.join(out, f"slipstream_seed{seed}")
         if not os.path.exists(os.path.join(folder, "zeroshot.json")):
             shards = sorted(f for f in os.listdir(os.path.join(data, "shards")) if f.startswith("train-"))
@@ -279,7 +282,7 @@ def slipstream_run(build, data, seed, out, reuse, bpe):
             subprocess.run([os.path.join(build, "slip_pretrain"), "--dataset", "webdataset", "--root", pattern,
                             "--model", os.path.join(SOURCE, "configs", "demo", "demo_slip.json"), "--bpe", bpe,
                             "--batch-size", str(BATCH), "--epochs", str(EPOCHS), "--warmup-epochs", str(WARMUP_EPOCHS),
-                            "--lr", str(LR), "--workers", "2", "--seed", str(seed), "--device", "cpu", "--print-freq", "50",
+                            "--lr", str(LR), "--ssl-scale", str(SSL_SCALE), "--workers", "2", "--seed", str(seed), "--device", "cpu", "--print-freq", "50",
                             "--output-dir", folder, "--eval-catalog", os.path.join(data, "dataset_catalog.json"),
                             "--eval-dataset", "demo_shapes"], check=True, stdout=subprocess.DEVNULL)
             with open(os.path.join(folder, "train_seconds.txt"), "w") as f:

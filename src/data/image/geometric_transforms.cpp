@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 #include <cstring>
+#include <tuple>
 #include <vector>
 
 #include "slipstream/core/error.h"
