@@ -1,7 +1,8 @@
 // What happens to one raw sample before batching: decode (a JPEG at 1/2, 1/4 or 1/8 size when
-// every view's crop, drawn on the full-size image first, still spans its output size), the views of the recipes (SLIP: clip + two simclr views), and the tokens of one
-// caption chosen at random, every draw from sample_rng(seed, epoch, index, stream) so the result
-// does not depend on which thread or process handles the sample.
+// every view's crop, drawn on the full-size image first, still spans its output size), the views
+// of the recipes (SLIP: clip + two simclr views), and the tokens of one caption chosen at random,
+// every draw from sample_rng(seed, epoch, index, stream) so the result does not depend on which
+// thread or process handles the sample.
 #pragma once
 #include <ATen/core/Tensor.h>
 

@@ -58,11 +58,6 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// The view's crop resized to size x size, from the image it was drawn on or that image's reduced decode.
-Image cut_crop(const Image& image, const SampledView& view, int64_t size, Resampling resampling) {
-  return resized_crop_reduced(image, view.crop, view.reduction, size, size, resampling);
-}
-
 }  // namespace
 
 ViewRecipe parse_view_recipe(const std::string& name) {
@@ -147,7 +142,7 @@ at::Tensor apply_view(const Image& image, ViewRecipe recipe, const SampledView& 
   }
   const FinetuneAugmentation& finetune = settings.finetune;
   if (recipe == ViewRecipe::kFinetune) {
-    Image out = cut_crop(image, view, size, Resampling::kBicubic);  // [size, size, 3]
+    Image out = resized_crop_reduced(image, view.crop, view.reduction, size, size, Resampling::kBicubic);  // [size, size, 3]
     if (view.flip) out = horizontal_flip(out);
     if (!view.rand_augment.empty()) {
       out = apply_rand_augment(out, view.rand_augment, parse_rand_augment(finetune.auto_augment));
@@ -160,7 +155,8 @@ at::Tensor apply_view(const Image& image, ViewRecipe recipe, const SampledView& 
   const Resampling crop_filter = recipe == ViewRecipe::kClip && settings.clip.interpolation
                                     ? *settings.clip.interpolation
                                     : Resampling::kBilinear;
-  Image out = cut_crop(image, view, size, crop_filter);  // [size, size, 3]
+  // the crop drawn on the full-size picture, cut from the image or its reduced decode
+  Image out = resized_crop_reduced(image, view.crop, view.reduction, size, size, crop_filter);  // [size, size, 3]
   if (view.jitter) {
     // torchvision's ColorJitter skips a factor whose range is empty (the parameter 0)
     const std::array<double, 4>& strength = recipe == ViewRecipe::kClip ? settings.clip.color_jitter : kSslJitter;
